@@ -1,0 +1,120 @@
+/*
+ * chunk.h - the RTMP chunk stream: reassembly of incoming messages and
+ * serialization of outgoing ones.
+ *
+ * The reader is a pure parser: it is fed bytes, never does I/O or logs, and
+ * keeps per-chunk-stream state (up to RTMP_MAX_CSIDS of them) so that chunks
+ * of different messages may interleave. Every size it allocates is checked
+ * first against the reader's max_message ceiling. A complete message is
+ * returned as a struct packet (core/packet.h) whose type is the RTMP message
+ * type and whose ts is the absolute timestamp after applying deltas; the
+ * packet's flags are classified for audio/video.
+ *
+ * Timestamps: format 0 sets the absolute time and a delta of 0; formats 1 and
+ * 2 set a delta and add it; a format-3 chunk that starts a new message adds
+ * the last delta again. Extended timestamps (0xFFFFFF in the header) are read
+ * from the 4 bytes after the header, and also after every format-3 header of a
+ * chunk stream whose last header used one.
+ *
+ * Protocol control messages 1 (Set Chunk Size) and 2 (Abort) are applied by
+ * the reader itself and not returned. Everything else is returned.
+ */
+#ifndef OA_RTMP_CHUNK_H
+#define OA_RTMP_CHUNK_H
+
+#include "core/buf.h"
+#include "core/common.h"
+#include "core/packet.h"
+
+#define RTMP_DEFAULT_CHUNK_SIZE 128
+#define RTMP_MAX_CHUNK_SIZE 0x7fffffff
+#define RTMP_MAX_CSIDS 64 /* distinct chunk streams one peer may use at once */
+
+enum rtmp_msg_type {
+    RTMP_MSG_SET_CHUNK_SIZE = 1,
+    RTMP_MSG_ABORT = 2,
+    RTMP_MSG_ACK = 3,
+    RTMP_MSG_USER_CONTROL = 4,
+    RTMP_MSG_WINDOW_ACK_SIZE = 5,
+    RTMP_MSG_SET_PEER_BANDWIDTH = 6,
+    RTMP_MSG_AUDIO = 8,
+    RTMP_MSG_VIDEO = 9,
+    RTMP_MSG_DATA_AMF3 = 15,
+    RTMP_MSG_SHARED_OBJECT_AMF3 = 16,
+    RTMP_MSG_COMMAND_AMF3 = 17,
+    RTMP_MSG_DATA_AMF0 = 18,
+    RTMP_MSG_SHARED_OBJECT_AMF0 = 19,
+    RTMP_MSG_COMMAND_AMF0 = 20,
+    RTMP_MSG_AGGREGATE = 22,
+};
+
+/* Chunk stream ids we use when sending. */
+enum {
+    RTMP_CSID_CONTROL = 2,
+    RTMP_CSID_COMMAND = 3,
+    RTMP_CSID_AUDIO = 4,
+    RTMP_CSID_DATA = 5,
+    RTMP_CSID_VIDEO = 6,
+};
+
+struct rtmp_msg {
+    uint32_t csid;
+    uint32_t stream_id; /* message stream id */
+    struct packet *pkt; /* new reference, owned by the caller */
+};
+
+struct rtmp_chunk_stream; /* private per-csid state */
+
+struct rtmp_chunk_reader {
+    uint32_t chunk_size;  /* current incoming chunk size */
+    uint32_t max_message; /* largest message accepted, in bytes */
+    uint64_t bytes_in;    /* total bytes consumed, for acknowledgements */
+    /* private */
+    struct rtmp_chunk_stream *_streams;
+    unsigned _nstreams;
+    uint8_t _hdr[18]; /* a chunk header split across reads */
+    unsigned _hdr_len;
+};
+
+void rtmp_chunk_reader_init(struct rtmp_chunk_reader *r, uint32_t max_message);
+void rtmp_chunk_reader_free(struct rtmp_chunk_reader *r);
+
+/*
+ * Feeds p[0..len). Sets *consumed to the bytes used and returns:
+ *   1  a complete message is in *msg (the caller owns msg->pkt); call again
+ *      with the rest of the input,
+ *   0  all input was consumed without completing a message,
+ *   OA_EPROTO   malformed input (bad chunk size, csid limit, inconsistent
+ *               lengths, a control message of the wrong size, ...),
+ *   OA_ETOOBIG  a message longer than max_message.
+ * After an error the reader must only be freed.
+ */
+int rtmp_chunk_read(struct rtmp_chunk_reader *r, const uint8_t *p, size_t len, size_t *consumed,
+                    struct rtmp_msg *msg);
+
+/*
+ * Appends one whole message to out as a format-0 chunk followed by format-3
+ * continuation chunks of at most chunk_size payload bytes each, with extended
+ * timestamps where ts >= 0xFFFFFF. csid must be 2..65599.
+ */
+int rtmp_chunk_write(struct oa_buf *out, uint32_t chunk_size, uint32_t csid, uint8_t type,
+                     uint32_t stream_id, uint32_t ts, const uint8_t *payload, size_t len);
+
+/*
+ * Builds pkt->wire for message stream id 1 (the csid follows the packet type:
+ * audio, video or data) at chunk_size, unless it is already built for that
+ * chunk size. Event-loop thread only. Returns 0, or OA_ETOOBIG.
+ */
+int rtmp_packet_wire(struct packet *pkt, uint32_t chunk_size);
+
+/* Convenience encoders for protocol control and user control messages. */
+int rtmp_write_set_chunk_size(struct oa_buf *out, uint32_t chunk_size, uint32_t size);
+int rtmp_write_ack(struct oa_buf *out, uint32_t chunk_size, uint32_t seq);
+int rtmp_write_window_ack_size(struct oa_buf *out, uint32_t chunk_size, uint32_t size);
+int rtmp_write_peer_bandwidth(struct oa_buf *out, uint32_t chunk_size, uint32_t size,
+                              uint8_t limit_type);
+/* User control event with one 32-bit argument (Stream Begin = 0, EOF = 1, ...). */
+int rtmp_write_user_control(struct oa_buf *out, uint32_t chunk_size, uint16_t event,
+                            uint32_t arg);
+
+#endif
