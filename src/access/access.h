@@ -1,0 +1,50 @@
+/*
+ * access.h - who may publish or play what, and under which domain.
+ *
+ * Every RTMP publish/play and every HTTP-FLV/HLS request asks access_check()
+ * first. It resolves the host the client used to a domain (a `vhost` query
+ * parameter overrides the host, for clients that reach the server by IP),
+ * refuses stopped domains, checks URL authentication type A when the
+ * domain's `aliauth` config asks for it, and refuses blocked publishes.
+ */
+#ifndef OA_ACCESS_ACCESS_H
+#define OA_ACCESS_ACCESS_H
+
+#include "core/common.h"
+
+enum access_kind {
+    ACCESS_PUBLISH,
+    ACCESS_PLAY,
+};
+
+struct access_req {
+    enum access_kind kind;
+    const char *host;   /* as the client sent it; may carry a port */
+    const char *app;
+    const char *stream; /* without query or extension */
+    const char *query;  /* the URL's query string, may be NULL */
+    const char *uri;    /* what auth_key signs: "/app/stream", "/app/stream.flv", ... */
+    const char *client_ip;
+};
+
+struct access_grant {
+    char domain[256];         /* play domain: the stream key's domain */
+    char request_domain[256]; /* the domain the client addressed (ingest or play) */
+    int64_t account_id;       /* owner of the domain */
+};
+
+/*
+ * Returns 0 and fills *grant, or a negative code with *why set to a static
+ * reason: OA_ENOTFOUND (no such domain), OA_EBUSY (domain stopped, stream
+ * blocked), OA_EAUTH (auth_key missing, expired or wrong), OA_EINVAL (bad
+ * app or stream name).
+ */
+int access_check(const struct access_req *req, struct access_grant *grant, const char **why);
+
+/* Copies the first value of `name` in a query string into out (decoded); -1 if absent. */
+int access_query_param(const char *query, const char *name, char *out, size_t outlen);
+
+/* True for names usable as app or stream: 1-255 bytes of [A-Za-z0-9_.-~]. */
+bool access_name_ok(const char *s);
+
+#endif

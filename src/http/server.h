@@ -1,0 +1,53 @@
+/*
+ * server.h - the HTTP listener (libevent evhttp) and its routes.
+ *
+ * One listener serves four kinds of request, told apart by path alone, in
+ * one place (http_classify):
+ *
+ *   /                         the control API (GET or POST)
+ *   /oss/<bucket>/<object>    objects in onair's own storage (recordings)
+ *   /<app>/<stream>.flv       HTTP-FLV live playback
+ *   /<app>/<stream>.m3u8      HLS playlist, and its segments /<app>/<stream>/<n>.ts
+ *
+ * Modules register a handler per kind at startup; an unregistered kind or
+ * any other path is a 404.
+ */
+#ifndef OA_HTTP_SERVER_H
+#define OA_HTTP_SERVER_H
+
+#include "core/common.h"
+
+struct evhttp_request;
+
+enum http_route {
+    HTTP_ROUTE_API,
+    HTTP_ROUTE_STORAGE,
+    HTTP_ROUTE_FLV,
+    HTTP_ROUTE_HLS,
+    HTTP_ROUTE_COUNT,
+};
+
+typedef void http_handler_fn(struct evhttp_request *req, void *arg);
+
+int http_server_start(const char *addr);
+void http_server_stop(void);
+void http_server_route(enum http_route route, http_handler_fn *fn, void *arg);
+
+/* The route a decoded path belongs to, or -1. */
+int http_classify(const char *path);
+
+/* Sends a small plain-text error response. */
+void http_send_error(struct evhttp_request *req, int status, const char *reason);
+/* The client's address ("ip"), for logs and access checks. */
+const char *http_client_ip(struct evhttp_request *req);
+/* The Host header without port, or "". */
+void http_request_host(struct evhttp_request *req, char *out, size_t outlen);
+
+/*
+ * Splits "/<app>/<stream><ext>" into app and stream (ext is stripped, and
+ * must match). Returns 0 or -1.
+ */
+int http_split_stream_path(const char *path, const char *ext, char *app, size_t applen,
+                           char *stream, size_t streamlen);
+
+#endif

@@ -1,0 +1,305 @@
+/*
+ * outq.c - per-player ring of packet references with the skip policy, the
+ * scheduled-flush list (run by a loop turn-end hook, or by a timer when
+ * flush_ms batching is on) and a once-a-second sweep for stalled players.
+ */
+#include "outq.h"
+#include "core/alloc.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/loop.h"
+#include "core/util.h"
+
+#include <event2/event.h>
+
+#define RING_MIN 64
+#define RING_MAX 65536
+
+static struct {
+    struct outq *sched_head;
+    struct outq *all;
+    struct event *sweep;
+    struct event *batch;
+    bool batch_armed;
+    bool initialised;
+} Q;
+
+static size_t pkt_len(const struct outq *q, const struct packet *pkt)
+{
+    return q->form == OUTQ_RTMP || pkt->type == PKT_RAW ? pkt->wire_len : pkt->flv_len;
+}
+
+static const uint8_t *pkt_bytes(const struct outq *q, const struct packet *pkt)
+{
+    return q->form == OUTQ_RTMP || pkt->type == PKT_RAW ? pkt->wire : pkt->flv;
+}
+
+void outq_init(struct outq *q, const struct outq_ops *ops, enum outq_form form)
+{
+    memset(q, 0, sizeof(*q));
+    q->ops = ops;
+    q->form = form;
+    q->cap = RING_MIN;
+    q->ring = oa_calloc(q->cap, sizeof(*q->ring));
+    q->_next_all = Q.all;
+    if (Q.all)
+        Q.all->_prev_all = q;
+    Q.all = q;
+}
+
+static void unschedule(struct outq *q)
+{
+    if (!q->_scheduled)
+        return;
+    for (struct outq **l = &Q.sched_head; *l; l = &(*l)->_next_sched) {
+        if (*l == q) {
+            *l = q->_next_sched;
+            break;
+        }
+    }
+    q->_scheduled = false;
+}
+
+void outq_free(struct outq *q)
+{
+    if (!q->ring)
+        return;
+    unschedule(q);
+    for (uint32_t i = 0; i < q->count; i++)
+        packet_unref(&q->ring[(q->head + i) % q->cap]);
+    oa_free(q->ring);
+    q->ring = NULL;
+    q->count = 0;
+    if (q->_prev_all)
+        q->_prev_all->_next_all = q->_next_all;
+    else if (Q.all == q)
+        Q.all = q->_next_all;
+    if (q->_next_all)
+        q->_next_all->_prev_all = q->_prev_all;
+    q->_prev_all = q->_next_all = NULL;
+}
+
+static bool droppable(const struct packet *pkt)
+{
+    return (pkt->type == PKT_AUDIO || pkt->type == PKT_VIDEO) && !(pkt->flags & PKT_F_SEQHDR);
+}
+
+/* Oldest queued media timestamp that has not started going out. */
+static bool oldest_media_ts(const struct outq *q, uint32_t *ts)
+{
+    for (uint32_t i = 0; i < q->count; i++) {
+        const struct packet *p = q->ring[(q->head + i) % q->cap];
+        if (droppable(p) && !(i == 0 && q->offset > 0)) {
+            *ts = p->ts;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Drops unsent media, compacting the ring; keeps control messages and headers. */
+static void drop_media(struct outq *q)
+{
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < q->count; i++) {
+        uint32_t idx = (q->head + i) % q->cap;
+        struct packet *p = q->ring[idx];
+        bool started = i == 0 && q->offset > 0;
+        if (droppable(p) && !started) {
+            q->bytes -= pkt_len(q, p);
+            q->dropped++;
+            packet_unref(&q->ring[idx]);
+            continue;
+        }
+        q->ring[(q->head + kept) % q->cap] = p;
+        if (kept != i)
+            q->ring[idx] = NULL;
+        kept++;
+    }
+    q->count = kept;
+}
+
+static void grow(struct outq *q)
+{
+    uint32_t ncap = q->cap * 2;
+    struct packet **r = oa_calloc(ncap, sizeof(*r));
+    for (uint32_t i = 0; i < q->count; i++)
+        r[i] = q->ring[(q->head + i) % q->cap];
+    oa_free(q->ring);
+    q->ring = r;
+    q->cap = ncap;
+    q->head = 0;
+}
+
+static int fall_behind(struct outq *q)
+{
+    int64_t now = oa_mono_ms();
+    drop_media(q);
+    q->skipping = q->has_video;
+    if (now - q->skip_window_ms > 60000) {
+        q->skip_window_ms = now;
+        q->skips = 0;
+    }
+    if (++q->skips > (uint32_t)oa_cfg.player_max_skips) {
+        q->ops->overrun(q, "kept falling behind");
+        return OA_ETOOBIG;
+    }
+    return 0;
+}
+
+int outq_push(struct outq *q, struct packet *pkt)
+{
+    if (pkt->type == PKT_VIDEO)
+        q->has_video = true;
+    if (droppable(pkt)) {
+        if (q->skipping) {
+            if (!packet_is_video_key(pkt)) {
+                q->dropped++;
+                return 0;
+            }
+            q->skipping = false;
+        }
+        uint32_t oldest;
+        size_t len = pkt_len(q, pkt);
+        bool over = q->bytes + len > (size_t)oa_cfg.player_queue_max_bytes;
+        if (!over && oldest_media_ts(q, &oldest))
+            over = (int32_t)(pkt->ts - oldest) > oa_cfg.player_queue_max_ms;
+        if (over) {
+            int r = fall_behind(q);
+            if (r)
+                return r;
+            if (q->skipping && !packet_is_video_key(pkt)) {
+                q->dropped++;
+                return 0;
+            }
+        }
+    }
+    if (q->count == q->cap) {
+        if (q->cap >= RING_MAX) {
+            q->ops->overrun(q, "output queue full");
+            return OA_ETOOBIG;
+        }
+        grow(q);
+    }
+    q->ring[(q->head + q->count) % q->cap] = packet_ref(pkt);
+    q->count++;
+    q->bytes += pkt_len(q, pkt);
+    return 0;
+}
+
+int outq_iov(struct outq *q, struct iovec *iov, int max)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < q->count && n < max; i++) {
+        const struct packet *p = q->ring[(q->head + i) % q->cap];
+        size_t off = i == 0 ? q->offset : 0;
+        size_t len = pkt_len(q, p);
+        if (len <= off)
+            continue;
+        iov[n].iov_base = (void *)(pkt_bytes(q, p) + off);
+        iov[n].iov_len = len - off;
+        n++;
+    }
+    return n;
+}
+
+void outq_consume(struct outq *q, size_t n)
+{
+    if (n > 0)
+        q->stalled_since_ms = 0;
+    q->sent_bytes += n;
+    while (q->count > 0) {
+        struct packet **slot = &q->ring[q->head];
+        size_t left = pkt_len(q, *slot) - q->offset;
+        if (n < left) {
+            q->offset += n;
+            q->bytes -= n;
+            return;
+        }
+        n -= left;
+        q->bytes -= left;
+        q->offset = 0;
+        packet_unref(slot);
+        q->head = (q->head + 1) % q->cap;
+        q->count--;
+    }
+    q->head = 0;
+}
+
+void outq_note_blocked(struct outq *q)
+{
+    if (!q->stalled_since_ms)
+        q->stalled_since_ms = oa_mono_ms();
+}
+
+static void run_flushes(void *arg)
+{
+    /* flush() may close the player, which unschedules it: pop before calling. */
+    while (Q.sched_head) {
+        struct outq *q = Q.sched_head;
+        Q.sched_head = q->_next_sched;
+        q->_scheduled = false;
+        q->ops->flush(q);
+    }
+}
+
+static void batch_fired(evutil_socket_t fd, short what, void *arg)
+{
+    Q.batch_armed = false;
+    run_flushes(NULL);
+}
+
+void outq_schedule(struct outq *q)
+{
+    if (q->_scheduled)
+        return;
+    q->_scheduled = true;
+    q->_next_sched = Q.sched_head;
+    Q.sched_head = q;
+    if (oa_cfg.flush_ms > 0 && !Q.batch_armed) {
+        struct timeval tv = {oa_cfg.flush_ms / 1000, (oa_cfg.flush_ms % 1000) * 1000};
+        evtimer_add(Q.batch, &tv);
+        Q.batch_armed = true;
+    }
+}
+
+static void turn_end(void *arg)
+{
+    if (oa_cfg.flush_ms == 0)
+        run_flushes(NULL);
+}
+
+static void sweep(evutil_socket_t fd, short what, void *arg)
+{
+    int64_t now = oa_mono_ms();
+    for (struct outq *q = Q.all, *next; q; q = next) {
+        next = q->_next_all;
+        if (q->count && q->stalled_since_ms &&
+            now - q->stalled_since_ms > oa_cfg.player_stall_timeout_ms) {
+            q->stalled_since_ms = 0;
+            q->ops->overrun(q, "socket stalled");
+        }
+    }
+}
+
+void outq_global_init(void)
+{
+    if (Q.initialised)
+        return;
+    Q.initialised = true;
+    oa_loop_on_turn_end(turn_end, NULL);
+    Q.batch = evtimer_new(oa_loop_base(), batch_fired, NULL);
+    Q.sweep = event_new(oa_loop_base(), -1, EV_PERSIST, sweep, NULL);
+    struct timeval tv = {1, 0};
+    event_add(Q.sweep, &tv);
+}
+
+void outq_global_free(void)
+{
+    if (!Q.initialised)
+        return;
+    oa_loop_off_turn_end(turn_end, NULL);
+    event_free(Q.batch);
+    event_free(Q.sweep);
+    memset(&Q, 0, sizeof(Q));
+}

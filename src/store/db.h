@@ -1,0 +1,48 @@
+/*
+ * db.h - the SQLite database that holds all of onair's state.
+ *
+ * One connection, used by the event-loop thread, in WAL mode with
+ * synchronous=NORMAL: a commit appends to the WAL without fsync, so small
+ * writes do not block the loop. Automatic checkpoints are off on this
+ * connection; a worker thread with its own connection checkpoints
+ * periodically, which is where the fsyncs happen (db_start_checkpointer).
+ *
+ * Each module owns its tables: it calls db_migrate() with its own ordered
+ * list of SQL scripts at startup, and the schema_versions table records how
+ * many of each module's scripts have run.
+ * Helpers below wrap the prepare/bind/step boilerplate; they log SQLite's
+ * message once and return OA_EDB on failure.
+ */
+#ifndef OA_STORE_DB_H
+#define OA_STORE_DB_H
+
+#include "core/common.h"
+
+#include <sqlite3.h>
+
+/* Opens (creating) data_dir/onair.db and migrates the core tables. */
+int db_open(const char *data_dir);
+/* Runs the scripts of `module` that have not run yet, each in a transaction. */
+int db_migrate(const char *module, const char *const *scripts, size_t n);
+void db_close(void);
+sqlite3 *db_handle(void);
+/* Checkpoints the WAL every interval_ms on a worker-owned connection. */
+void db_start_checkpointer(int interval_ms);
+
+/* Prepares sql; logs and returns NULL on error. */
+sqlite3_stmt *db_prepare(const char *sql);
+/* Runs one statement with no result rows; 0 or OA_EDB. */
+int db_exec(const char *sql);
+/* Steps a statement that returns no rows, then finalizes it; 0 or OA_EDB. */
+int db_step_done(sqlite3_stmt *st);
+int64_t db_last_insert_id(void);
+int db_changes(void);
+
+int db_begin(void);
+int db_commit(void);
+void db_rollback(void);
+
+/* Column text as a C string ("" for NULL); borrowed until the next step. */
+const char *db_col_text(sqlite3_stmt *st, int col);
+
+#endif
