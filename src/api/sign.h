@@ -11,7 +11,9 @@
  *     Signature        = hex(HMAC-SHA256(secret, StringToSign))
  * enc() is RFC 3986 percent-encoding: A-Z a-z 0-9 - _ . ~ kept, everything
  * else %XX with uppercase hex per UTF-8 byte (so space is %20, * is %2A).
- * Parameters sort by name, byte-wise (so "X.10" sorts before "X.2").
+ * Parameters sort by their decoded name, byte-wise and stably (so "X.10"
+ * sorts before "X.2", and "ZzA" before "Zz[1]" although "Zz%5B1%5D" would
+ * sort first): that is what the official SDKs do.
  *
  * All functions are pure; they take the secret and never store it.
  */
@@ -47,7 +49,13 @@ struct api_v3_auth {
     char signature[65];        /* lower-case hex */
 };
 
-/* Parses an Authorization header value; 0 or -1 when it is not of that form. */
+/*
+ * Parses an Authorization header value; 0 or -1 when it is not of that form.
+ * The three parts may come in any order, each exactly once, with optional
+ * blanks around them; the algorithm is stored as sent (the caller checks
+ * it). Signature must be 64 hex digits. signed_headers and signature are
+ * lower-cased.
+ */
 int api_v3_parse_authorization(const char *value, struct api_v3_auth *out);
 
 /*
@@ -55,6 +63,12 @@ int api_v3_parse_authorization(const char *value, struct api_v3_auth *out);
  * headers the request's headers, of which those named in signed_headers are
  * used (lower-cased names, trimmed values, in signed_headers' order, which the
  * caller has checked is sorted); payload_hash is the hex SHA-256 of the body.
+ * As in the official SDKs (Node openapi-util, Go openapi-util), the canonical
+ * query is "name=enc(value)" with the name NOT encoded; only names outside
+ * A-Z a-z 0-9 - _ . ~ can tell the difference. A header named more than once
+ * contributes its values sorted and joined with ','; a signed header that is
+ * absent contributes an empty value. OA_EINVAL if signed_headers has an empty
+ * name (";;" or a trailing ';').
  */
 int api_sign_v3_canonical(struct oa_buf *out, const char *method, const char *path,
                           const struct api_param *query, size_t nquery,

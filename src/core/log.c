@@ -59,7 +59,7 @@ int oa_log_level_parse(const char *name)
     return -1;
 }
 
-static void ffmpeg_log(void *avcl, int level, const char *fmt, va_list ap)
+OA_PRINTF(3, 0) static void ffmpeg_log(void *avcl, int level, const char *fmt, va_list ap)
 {
     char msg[1024];
     int ours;

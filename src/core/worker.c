@@ -20,7 +20,7 @@ static struct {
     struct job *head, *tail;
     size_t njobs;
     bool stopping;
-} W = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+} W = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static void *worker_main(void *arg)
 {

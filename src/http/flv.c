@@ -69,11 +69,9 @@ static void flush(struct outq *q)
         return;
     }
     struct evbuffer *b = evbuffer_new();
-    size_t total = 0;
     while (!outq_empty(q)) {
         struct packet *pkt = q->ring[q->head];
         evbuffer_add_reference(b, pkt->flv, pkt->flv_len, release_packet, packet_ref(pkt));
-        total += pkt->flv_len;
         outq_consume(q, pkt->flv_len);
     }
     p->in_flight = true;
