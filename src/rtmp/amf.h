@@ -34,9 +34,9 @@ struct amf_prop;
 
 struct amf_value {
     enum amf_type type;
-    double num;        /* NUMBER, DATE (ms since epoch), BOOLEAN (0 or 1) */
-    char *str;         /* STRING, LONG_STRING: owned, NUL-terminated */
-    uint32_t len;      /* string length, or number of props / items */
+    double num;              /* NUMBER, DATE (ms since epoch), BOOLEAN (0 or 1) */
+    char *str;               /* STRING, LONG_STRING: owned, NUL-terminated */
+    uint32_t len;            /* string length, or number of props / items */
     struct amf_prop *props;  /* OBJECT, ECMA_ARRAY: `len` entries */
     struct amf_value *items; /* STRICT_ARRAY: `len` entries */
 };
@@ -57,11 +57,17 @@ struct amf_limits {
  * *vals (owned by the caller, free with amf_values_free) and *count. On
  * malformed or truncated input, or when a limit is hit, returns OA_EPROTO or
  * OA_ETOOBIG and leaves *vals NULL. Unsupported types (AMF3 switch, references,
- * XML, typed objects) are OA_EPROTO.
+ * XML, typed objects) are OA_EPROTO. Empty input is success with *vals NULL and
+ * *count 0. Limits are OA_ETOOBIG; they apply to the whole message. An ECMA
+ * array's declared count is ignored: its end marker delimits it. A DATE's time
+ * zone is dropped (the encoder writes 0).
  */
 int amf_decode_all(const uint8_t *p, size_t len, const struct amf_limits *lim,
                    struct amf_value **vals, size_t *count);
-/* Decodes one value; *used gets the bytes consumed. Same ownership as above. */
+/*
+ * Decodes one value; *used gets the bytes consumed. Same ownership as above;
+ * on failure *out is an empty AMF_NULL value (nothing to free) and *used 0.
+ */
 int amf_decode_one(const uint8_t *p, size_t len, const struct amf_limits *lim,
                    struct amf_value *out, size_t *used);
 void amf_value_clear(struct amf_value *v);
@@ -85,7 +91,10 @@ int amf_put_ecma_begin(struct oa_buf *b, uint32_t count);
 /* A property name inside an object or ECMA array (no type marker). */
 int amf_put_key(struct oa_buf *b, const char *key);
 int amf_put_object_end(struct oa_buf *b);
-/* Re-encodes a decoded value (any type the decoder produces). */
+/*
+ * Re-encodes a decoded value (any type the decoder produces; OA_EINVAL for
+ * another type in a hand-built tree). On failure b is as it was before.
+ */
 int amf_put_value(struct oa_buf *b, const struct amf_value *v);
 
 #endif

@@ -10,14 +10,29 @@
  * type and whose ts is the absolute timestamp after applying deltas; the
  * packet's flags are classified for audio/video.
  *
- * Timestamps: format 0 sets the absolute time and a delta of 0; formats 1 and
- * 2 set a delta and add it; a format-3 chunk that starts a new message adds
- * the last delta again. Extended timestamps (0xFFFFFF in the header) are read
- * from the 4 bytes after the header, and also after every format-3 header of a
- * chunk stream whose last header used one.
+ * Timestamps: format 0 sets the absolute time; formats 1 and 2 set a delta
+ * and add it; a format-3 chunk that starts a new message adds the last delta
+ * again. After a format-0 header that "last delta" is the format-0 timestamp
+ * itself, as the RTMP spec (5.3.1.2.4) says and as FFmpeg's writer relies on:
+ * it sends format 3 right after format 0 when the second message's delta
+ * equals the first message's timestamp. Extended timestamps (0xFFFFFF in the
+ * header) are read from the 4 bytes after the header, and also after every
+ * format-3 header of a chunk stream whose last header used one; on a format-3
+ * chunk that starts a message, that value is the delta (FFmpeg writes it so).
+ *
+ * A chunk stream must start with format 0 (format 1 is tolerated, counting
+ * from time 0 and stream 0, because librtmp does it); a format 0, 1 or 2
+ * header on a chunk stream that has a partial message is OA_EPROTO, as in
+ * nginx-rtmp and SRS. Besides max_message for one message, the payloads of all
+ * partial messages together may not exceed 2 * max_message: a packet is
+ * allocated as soon as its header arrives, and without this cap 64 headers of
+ * a few bytes each could pin 64 * max_message bytes.
  *
  * Protocol control messages 1 (Set Chunk Size) and 2 (Abort) are applied by
- * the reader itself and not returned. Everything else is returned.
+ * the reader itself and not returned. Everything else is returned. Those two
+ * must be exactly 4 bytes; Acknowledgement, Window Acknowledgement Size and
+ * Set Peer Bandwidth at least 4, User Control at least 2 (checked at the
+ * header, before anything is allocated).
  */
 #ifndef OA_RTMP_CHUNK_H
 #define OA_RTMP_CHUNK_H
@@ -74,6 +89,9 @@ struct rtmp_chunk_reader {
     unsigned _nstreams;
     uint8_t _hdr[18]; /* a chunk header split across reads */
     unsigned _hdr_len;
+    int _cur;             /* stream whose chunk payload is being read, or -1 */
+    uint32_t _chunk_left; /* payload bytes left in that chunk */
+    uint64_t _pending;    /* payload bytes allocated for partial messages */
 };
 
 void rtmp_chunk_reader_init(struct rtmp_chunk_reader *r, uint32_t max_message);
@@ -95,7 +113,9 @@ int rtmp_chunk_read(struct rtmp_chunk_reader *r, const uint8_t *p, size_t len, s
 /*
  * Appends one whole message to out as a format-0 chunk followed by format-3
  * continuation chunks of at most chunk_size payload bytes each, with extended
- * timestamps where ts >= 0xFFFFFF. csid must be 2..65599.
+ * timestamps where ts >= 0xFFFFFF. csid must be 2..65599 and chunk_size
+ * 1..RTMP_MAX_CHUNK_SIZE (else OA_EINVAL); len above 0xFFFFFF, or more than
+ * out's ceiling allows, is OA_ETOOBIG. On failure out is unchanged.
  */
 int rtmp_chunk_write(struct oa_buf *out, uint32_t chunk_size, uint32_t csid, uint8_t type,
                      uint32_t stream_id, uint32_t ts, const uint8_t *payload, size_t len);
@@ -107,14 +127,17 @@ int rtmp_chunk_write(struct oa_buf *out, uint32_t chunk_size, uint32_t csid, uin
  */
 int rtmp_packet_wire(struct packet *pkt, uint32_t chunk_size);
 
-/* Convenience encoders for protocol control and user control messages. */
+/*
+ * Convenience encoders for protocol control and user control messages (chunk
+ * stream 2, message stream 0, time 0). A Set Chunk Size outside
+ * 1..RTMP_MAX_CHUNK_SIZE is OA_EINVAL.
+ */
 int rtmp_write_set_chunk_size(struct oa_buf *out, uint32_t chunk_size, uint32_t size);
 int rtmp_write_ack(struct oa_buf *out, uint32_t chunk_size, uint32_t seq);
 int rtmp_write_window_ack_size(struct oa_buf *out, uint32_t chunk_size, uint32_t size);
 int rtmp_write_peer_bandwidth(struct oa_buf *out, uint32_t chunk_size, uint32_t size,
                               uint8_t limit_type);
 /* User control event with one 32-bit argument (Stream Begin = 0, EOF = 1, ...). */
-int rtmp_write_user_control(struct oa_buf *out, uint32_t chunk_size, uint16_t event,
-                            uint32_t arg);
+int rtmp_write_user_control(struct oa_buf *out, uint32_t chunk_size, uint16_t event, uint32_t arg);
 
 #endif

@@ -30,10 +30,22 @@ int rtmp_handshake_server(const uint8_t c0c1[1 + RTMP_HANDSHAKE_SIZE],
 /*
  * Client side (the load tool). Writes C0 C1 (1 + 1536 bytes); with digest, C1
  * carries a Flash Player digest. Then rtmp_handshake_client_finish() takes
- * S0 S1 S2 and writes C2 (1536 bytes); returns 0 or OA_EPROTO.
+ * S0 S1 S2 and writes C2 (1536 bytes); returns 0 or OA_EPROTO. An S1 with
+ * zero version bytes is a simple server's: C2 echoes S1. Any other S1 must
+ * carry a valid Media Server digest (either scheme), answered as in the
+ * digest form; an S1 whose digest does not validate is OA_EPROTO.
  */
 void rtmp_handshake_client_start(uint8_t out[1 + RTMP_HANDSHAKE_SIZE], bool digest);
 int rtmp_handshake_client_finish(const uint8_t s0s1s2[1 + 2 * RTMP_HANDSHAKE_SIZE],
                                  uint8_t c2[RTMP_HANDSHAKE_SIZE]);
+
+/*
+ * Optional for the client: checks S2 against the C0 C1 it sent. For a digest
+ * C1, S2 must carry the server's signature over our digest; otherwise S2 must
+ * echo C1's random bytes. client_finish() cannot do this itself, as it does
+ * not see C1. Returns 0 or OA_EPROTO.
+ */
+int rtmp_handshake_client_check_s2(const uint8_t c0c1[1 + RTMP_HANDSHAKE_SIZE],
+                                   const uint8_t s2[RTMP_HANDSHAKE_SIZE]);
 
 #endif
