@@ -1,0 +1,66 @@
+/*
+ * storage.h - where recordings go: an object store with buckets, behind one
+ * small interface so an S3-compatible backend can be added later without
+ * touching the recorder.
+ *
+ * The embedded backend keeps objects as files under <data_dir>/oss/<bucket>/
+ * <object> and the HTTP listener serves them at /oss/<bucket>/<object> (with
+ * Range requests, so MP4 seeks work), so every RecordUrl plays as-is.
+ *
+ * Names are hostile input (they come from API templates): buckets are
+ * [a-z0-9-]{3,63}; objects are 1..1023 bytes of relative path segments
+ * without "." or ".." segments, empty segments, NUL or backslashes.
+ *
+ * Thread-safety: every function may be called from any thread; a writer
+ * belongs to the one thread that opened it. Writers and put() may block on
+ * disk, so the event loop only calls url/ref/valid functions.
+ */
+#ifndef OA_RECORD_STORAGE_H
+#define OA_RECORD_STORAGE_H
+
+#include "core/common.h"
+
+struct storage_writer;
+
+struct storage_ops {
+    /* Creates (truncating) an object for appending. */
+    int (*open)(const char *bucket, const char *object, struct storage_writer **out);
+    /* Opens an existing object for appending after its first `keep` bytes (repair). */
+    int (*reopen)(const char *bucket, const char *object, uint64_t keep,
+                  struct storage_writer **out);
+    int (*write)(struct storage_writer *w, const void *p, size_t n);
+    /* Makes what was written durable (fsync). */
+    int (*sync)(struct storage_writer *w);
+    /* Syncs and closes; the object is complete. Frees w. */
+    int (*finish)(struct storage_writer *w);
+    /* Writes a whole small object atomically (temp + rename): playlists. */
+    int (*put)(const char *bucket, const char *object, const void *p, size_t n);
+    /* Reads a whole object up to max bytes; *out is malloc'ed (oa_free). */
+    int (*get)(const char *bucket, const char *object, size_t max, uint8_t **out, size_t *len);
+    int (*remove)(const char *bucket, const char *object);
+    /* Size of an object; OA_ENOTFOUND if absent. */
+    int (*size)(const char *bucket, const char *object, uint64_t *size);
+    /* A local path for libavformat to read (NULL if the backend has none). */
+    int (*local_path)(const char *bucket, const char *object, char *out, size_t outlen);
+};
+
+/* Selects the embedded local backend rooted at data_dir/oss. */
+int storage_init_local(const char *data_dir);
+const struct storage_ops *storage(void);
+
+bool storage_bucket_valid(const char *bucket);
+bool storage_object_valid(const char *object);
+
+/*
+ * The URL that plays an object: http://<host>/oss/<bucket>/<object>, with
+ * the object's characters percent-encoded as needed. host carries the port.
+ */
+int storage_url(const char *host, const char *bucket, const char *object, char *out,
+                size_t outlen);
+/* A relative reference from object `from` to object `to` in one bucket ("../ts/1.ts"). */
+int storage_ref(const char *from, const char *to, char *out, size_t outlen);
+
+/* Registers the HTTP route that serves objects (local backend). */
+void storage_http_init(void);
+
+#endif
