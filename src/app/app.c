@@ -12,8 +12,10 @@
 #include "core/worker.h"
 #include "http/flv.h"
 #include "http/server.h"
+#include "hls/hls.h"
 #include "hub/hub.h"
 #include "hub/outq.h"
+#include "record/storage.h"
 #include "rtmp/server.h"
 #include "store/account.h"
 #include "store/db.h"
@@ -197,6 +199,10 @@ int app_start(void)
                oa_strerror(r));
         return r;
     }
+    if (storage_init_local(oa_cfg.data_dir) != 0) {
+        oa_log(OA_LOG_ERROR, "cannot create the object storage under %s", oa_cfg.data_dir);
+        return OA_EINVAL;
+    }
     streams_history_close_open();
     db_start_checkpointer(1000);
     oa_worker_start(oa_cfg.worker_threads);
@@ -206,6 +212,8 @@ int app_start(void)
     if ((r = rtmp_server_start(oa_cfg.rtmp_listen)) || (r = http_server_start(oa_cfg.http_listen)))
         return r;
     http_flv_init();
+    hls_init();
+    storage_http_init();
 
     A.sigterm = evsignal_new(oa_loop_base(), SIGTERM, on_signal, NULL);
     A.sigint = evsignal_new(oa_loop_base(), SIGINT, on_signal, NULL);
@@ -226,6 +234,7 @@ void app_stop(void)
     if (A.started) {
         rtmp_server_stop();
         http_flv_stop();
+        hls_stop();
         hub_shutdown();
         http_server_stop();
         oa_loop_drain_posts();
