@@ -133,7 +133,15 @@ static void on_close(struct evhttp_connection *conn, void *arg)
         return;
     oa_log(OA_LOG_INFO, "flv %s %s: player left", p->peer, p->key);
     p->finished = true;
-    p->req = NULL; /* evhttp frees the request with the connection */
+    /*
+     * A client that leaves in the middle of a chunked reply makes libevent
+     * detach the unfinished request from the connection and leave it to us;
+     * ending a detached request frees it. An attached one goes with the
+     * connection.
+     */
+    if (p->req && !evhttp_request_get_connection(p->req))
+        evhttp_send_reply_end(p->req);
+    p->req = NULL;
     hub_unsubscribe(&p->sink);
     outq_free(&p->q);
     unlink_player(p);
