@@ -48,6 +48,7 @@ static const struct setting settings[] = {
     I(player_stall_timeout_ms, 10000, 500, 600000, "a player whose socket takes nothing this long is closed"),
     I(player_max_skips, 5, 1, 1000, "keyframe skips within a minute before a player is closed"),
     I(flush_ms, 0, 0, 1000, "batch writes to players for this long (0: once per loop turn)"),
+    I(audio_flush_ms, 50, 0, 1000, "audio may wait this long for the next video frame (0: never)"),
     I(hls_segment_ms, 2000, 500, 60000, "target HLS segment duration (cut on the next keyframe)"),
     I(hls_window, 6, 2, 100, "HLS segments in the live playlist"),
     I(hls_idle_ms, 60000, 1000, 3600000, "an unpublished stream's HLS is kept this long"),

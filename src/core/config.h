@@ -36,6 +36,7 @@ struct oa_config {
     int player_stall_timeout_ms;
     int player_max_skips;
     int flush_ms;
+    int audio_flush_ms;
     /* HLS */
     int hls_segment_ms;
     int hls_window;

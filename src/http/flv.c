@@ -92,7 +92,7 @@ static void sink_on_packet(struct hub_sink *sink, struct packet *pkt)
     if (pkt->type == PKT_RAW)
         return;
     if (outq_push(&p->q, pkt) == 0)
-        outq_schedule(&p->q);
+        outq_schedule_for(&p->q, pkt);
 }
 
 static void sink_on_unpublish(struct hub_sink *sink)

@@ -1,7 +1,8 @@
 /*
  * outq.c - per-player ring of packet references with the skip policy, the
- * scheduled-flush list (run by a loop turn-end hook, or by a timer when
- * flush_ms batching is on) and a once-a-second sweep for stalled players.
+ * scheduled-flush lists (the "now" list runs from a loop turn-end hook, or
+ * from a timer when flush_ms batching is on; the "lazy" list from a timer
+ * after audio_flush_ms) and a once-a-second sweep for stalled players.
  */
 #include "outq.h"
 #include "core/alloc.h"
@@ -15,14 +16,48 @@
 #define RING_MIN 64
 #define RING_MAX 65536
 
+enum { SCHED_NONE, SCHED_NOW, SCHED_LAZY };
+
 static struct {
-    struct outq *sched_head;
+    struct outq *now;  /* flush after this turn (or the batch window) */
+    struct outq *lazy; /* flush within audio_flush_ms */
     struct outq *all;
     struct event *sweep;
     struct event *batch;
-    bool batch_armed;
+    struct event *lazy_timer;
+    bool batch_armed, lazy_armed;
     bool initialised;
 } Q;
+
+static struct outq **sched_list(uint8_t which)
+{
+    return which == SCHED_NOW ? &Q.now : &Q.lazy;
+}
+
+static void sched_unlink(struct outq *q)
+{
+    if (q->_sched == SCHED_NONE)
+        return;
+    if (q->_sprev)
+        q->_sprev->_snext = q->_snext;
+    else
+        *sched_list(q->_sched) = q->_snext;
+    if (q->_snext)
+        q->_snext->_sprev = q->_sprev;
+    q->_sprev = q->_snext = NULL;
+    q->_sched = SCHED_NONE;
+}
+
+static void sched_link(struct outq *q, uint8_t which)
+{
+    struct outq **head = sched_list(which);
+    q->_sched = which;
+    q->_sprev = NULL;
+    q->_snext = *head;
+    if (*head)
+        (*head)->_sprev = q;
+    *head = q;
+}
 
 static size_t pkt_len(const struct outq *q, const struct packet *pkt)
 {
@@ -47,24 +82,11 @@ void outq_init(struct outq *q, const struct outq_ops *ops, enum outq_form form)
     Q.all = q;
 }
 
-static void unschedule(struct outq *q)
-{
-    if (!q->_scheduled)
-        return;
-    for (struct outq **l = &Q.sched_head; *l; l = &(*l)->_next_sched) {
-        if (*l == q) {
-            *l = q->_next_sched;
-            break;
-        }
-    }
-    q->_scheduled = false;
-}
-
 void outq_free(struct outq *q)
 {
     if (!q->ring)
         return;
-    unschedule(q);
+    sched_unlink(q);
     for (uint32_t i = 0; i < q->count; i++)
         packet_unref(&q->ring[(q->head + i) % q->cap]);
     oa_free(q->ring);
@@ -232,13 +254,12 @@ void outq_note_blocked(struct outq *q)
         q->stalled_since_ms = oa_mono_ms();
 }
 
-static void run_flushes(void *arg)
+/* Runs flush() for every queue on a list; flush() may close players, so pop first. */
+static void run_list(struct outq **head)
 {
-    /* flush() may close the player, which unschedules it: pop before calling. */
-    while (Q.sched_head) {
-        struct outq *q = Q.sched_head;
-        Q.sched_head = q->_next_sched;
-        q->_scheduled = false;
+    while (*head) {
+        struct outq *q = *head;
+        sched_unlink(q);
         q->ops->flush(q);
     }
 }
@@ -246,27 +267,58 @@ static void run_flushes(void *arg)
 static void batch_fired(evutil_socket_t fd, short what, void *arg)
 {
     Q.batch_armed = false;
-    run_flushes(NULL);
+    run_list(&Q.now);
+}
+
+static void lazy_fired(evutil_socket_t fd, short what, void *arg)
+{
+    Q.lazy_armed = false;
+    run_list(&Q.lazy);
+}
+
+static void arm(struct event *ev, bool *armed, int ms)
+{
+    if (*armed)
+        return;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(ev, &tv);
+    *armed = true;
 }
 
 void outq_schedule(struct outq *q)
 {
-    if (q->_scheduled)
+    if (q->_sched == SCHED_NOW)
         return;
-    q->_scheduled = true;
-    q->_next_sched = Q.sched_head;
-    Q.sched_head = q;
-    if (oa_cfg.flush_ms > 0 && !Q.batch_armed) {
-        struct timeval tv = {oa_cfg.flush_ms / 1000, (oa_cfg.flush_ms % 1000) * 1000};
-        evtimer_add(Q.batch, &tv);
-        Q.batch_armed = true;
+    sched_unlink(q);
+    sched_link(q, SCHED_NOW);
+    if (oa_cfg.flush_ms > 0)
+        arm(Q.batch, &Q.batch_armed, oa_cfg.flush_ms);
+}
+
+void outq_schedule_lazy(struct outq *q)
+{
+    if (q->_sched != SCHED_NONE)
+        return;
+    if (oa_cfg.audio_flush_ms <= 0) {
+        outq_schedule(q);
+        return;
     }
+    sched_link(q, SCHED_LAZY);
+    arm(Q.lazy_timer, &Q.lazy_armed, oa_cfg.audio_flush_ms);
+}
+
+void outq_schedule_for(struct outq *q, const struct packet *pkt)
+{
+    if (pkt->type == PKT_AUDIO && !(pkt->flags & PKT_F_SEQHDR))
+        outq_schedule_lazy(q);
+    else
+        outq_schedule(q);
 }
 
 static void turn_end(void *arg)
 {
     if (oa_cfg.flush_ms == 0)
-        run_flushes(NULL);
+        run_list(&Q.now);
 }
 
 static void sweep(evutil_socket_t fd, short what, void *arg)
@@ -289,6 +341,7 @@ void outq_global_init(void)
     Q.initialised = true;
     oa_loop_on_turn_end(turn_end, NULL);
     Q.batch = evtimer_new(oa_loop_base(), batch_fired, NULL);
+    Q.lazy_timer = evtimer_new(oa_loop_base(), lazy_fired, NULL);
     Q.sweep = event_new(oa_loop_base(), -1, EV_PERSIST, sweep, NULL);
     struct timeval tv = {1, 0};
     event_add(Q.sweep, &tv);
@@ -300,6 +353,7 @@ void outq_global_free(void)
         return;
     oa_loop_off_turn_end(turn_end, NULL);
     event_free(Q.batch);
+    event_free(Q.lazy_timer);
     event_free(Q.sweep);
     memset(&Q, 0, sizeof(Q));
 }

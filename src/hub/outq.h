@@ -12,10 +12,16 @@
  * for player_stall_timeout_ms while data is waiting, is to be closed: the
  * queue reports it and its owner closes the connection.
  *
- * Flushing: owners call outq_schedule(); after the current loop turn (or
- * after flush_ms, when batching is configured) every scheduled queue's
- * flush() runs once, so a player gets one writev per turn however many
- * packets arrived in it.
+ * Flushing: owners call outq_schedule() after queuing; after the current
+ * loop turn (or after flush_ms, when batching is configured) every scheduled
+ * queue's flush() runs once, so a player gets one writev per turn however
+ * many packets arrived in it. Audio frames may wait: outq_schedule_for()
+ * schedules a queue that only gained audio lazily, to go out with the next
+ * video frame or after audio_flush_ms at the latest. With one publisher a
+ * loop turn carries one packet, so without this every audio frame (~43 a
+ * second for AAC at 44.1 kHz) would cost every player a system call of its
+ * own; with it a player costs about one write per video frame, and video,
+ * what viewers wait for, is never delayed.
  */
 #ifndef OA_HUB_OUTQ_H
 #define OA_HUB_OUTQ_H
@@ -54,8 +60,8 @@ struct outq {
     uint64_t dropped;         /* packets dropped by the skip policy */
     uint64_t sent_bytes;
     /* private */
-    bool _scheduled;
-    struct outq *_next_sched;
+    uint8_t _sched; /* not scheduled, now, or lazily */
+    struct outq *_sprev, *_snext;
     struct outq *_prev_all, *_next_all;
 };
 
@@ -84,6 +90,10 @@ void outq_note_blocked(struct outq *q);
 
 /* Asks for flush() after this turn (or after the flush window). */
 void outq_schedule(struct outq *q);
+/* Asks for flush() within audio_flush_ms; an outq_schedule() meanwhile wins. */
+void outq_schedule_lazy(struct outq *q);
+/* outq_schedule_lazy() for an audio frame, outq_schedule() for anything else. */
+void outq_schedule_for(struct outq *q, const struct packet *pkt);
 
 /* Starts the flush hook and the stall sweep (loop thread, once). */
 void outq_global_init(void);

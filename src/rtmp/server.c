@@ -280,7 +280,7 @@ static void sink_on_packet(struct hub_sink *sink, struct packet *pkt)
     if (rtmp_packet_wire(pkt, (uint32_t)oa_cfg.rtmp_chunk_size) != 0)
         return;
     if (outq_push(&s->q, pkt) == 0)
-        outq_schedule(&s->q);
+        outq_schedule_for(&s->q, pkt);
 }
 
 static void sink_on_unpublish(struct hub_sink *sink)

@@ -11,11 +11,16 @@
 
 #include "core/config.h"
 #include "core/err.h"
+#include "core/loop.h"
 #include "hub/outq.h"
 
-static int overruns;
+#include <event2/event.h>
+
+static int overruns, flushes;
 static void flush(struct outq *q)
 {
+    flushes++;
+    outq_consume(q, q->bytes);
 }
 static void overrun(struct outq *q, const char *why)
 {
@@ -157,6 +162,57 @@ static void test_audio_only_resumes_at_once(void **state)
     outq_free(&q);
 }
 
+static void stop_loop(evutil_socket_t fd, short what, void *arg)
+{
+    oa_loop_stop();
+}
+
+/* Runs the real loop (turn-end hooks included) for ms milliseconds. */
+static void run_for(int ms)
+{
+    struct timeval tv = {0, ms * 1000};
+    event_base_once(oa_loop_base(), -1, EV_TIMEOUT, stop_loop, NULL, &tv);
+    oa_loop_run();
+}
+
+static void test_audio_waits_for_video(void **state)
+{
+    struct outq q;
+    oa_loop_init();
+    outq_global_init();
+    oa_cfg.audio_flush_ms = 200;
+    outq_init(&q, &ops, OUTQ_FLV);
+    flushes = 0;
+
+    struct packet *a = packet_new(PKT_AUDIO, 0, 8);
+    memset(a->data, 0, 8);
+    a->data[0] = 0xAF;
+    a->data[1] = 1;
+    packet_classify(a);
+    assert_int_equal(outq_push(&q, a), 0);
+    outq_schedule_for(&q, a);
+    run_for(20);
+    assert_int_equal(flushes, 0); /* the audio frame waits */
+
+    struct packet *v = video(40, false, 100);
+    assert_int_equal(outq_push(&q, v), 0);
+    outq_schedule_for(&q, v);
+    run_for(5);
+    assert_int_equal(flushes, 1); /* the video frame takes it along at once */
+    assert_true(outq_empty(&q));
+
+    assert_int_equal(outq_push(&q, a), 0);
+    outq_schedule_for(&q, a);
+    run_for(300);
+    assert_int_equal(flushes, 2); /* alone, audio goes out after audio_flush_ms */
+
+    packet_unref(&a);
+    packet_unref(&v);
+    outq_free(&q);
+    outq_global_free();
+    oa_loop_free();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_byte_bound),
         cmocka_unit_test(test_keeps_falling_behind),
         cmocka_unit_test(test_audio_only_resumes_at_once),
+        cmocka_unit_test(test_audio_waits_for_video),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
