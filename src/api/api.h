@@ -16,7 +16,11 @@
  *
  * Every action is registered in one table (api_actions.c) with its handler,
  * its parameters and its rate limit. Handlers run on the event-loop thread
- * and must not block.
+ * and must not block. r->resp already holds RequestId when the handler runs;
+ * on error whatever the handler added is discarded. Helpers for handlers
+ * that take a DomainName (ownership, the stream-key domain) are in
+ * api/domain.h; the HTTP-independent entry point (for tests) in
+ * api/dispatch.h.
  */
 #ifndef OA_API_API_H
 #define OA_API_API_H
@@ -75,8 +79,14 @@ int api_error(struct api_req *r, int status, const char *code, const char *fmt, 
 int api_error_missing(struct api_req *r, const char *name);
 /* Invalid<Name>.Malformed (400), the usual answer to a value of the wrong form. */
 int api_error_malformed(struct api_req *r, const char *name);
+/* InternalError (500), for store failures (which the store has already logged). */
+int api_error_internal(struct api_req *r);
 
-/* Accessors: NULL/false when absent. Values were type-checked if declared. */
+/*
+ * Accessors: NULL/false when absent. Values were type-checked if declared.
+ * An empty value ("Name=") counts as absent everywhere except api_str(),
+ * which returns "" for it; a required parameter must be non-empty.
+ */
 const char *api_str(struct api_req *r, const char *name);
 /* The string, or fallback when absent or empty. */
 const char *api_str_or(struct api_req *r, const char *name, const char *fallback);
@@ -92,7 +102,11 @@ int api_float(struct api_req *r, const char *name, double min, double max, doubl
 int api_bool(struct api_req *r, const char *name, bool def, bool *out);
 /* A list parameter (Name.N) as a JSON array (borrowed), or NULL. */
 json_t *api_list_param(struct api_req *r, const char *name);
-/* A JSON-string parameter parsed (new reference), or NULL with the Malformed error. */
+/*
+ * A JSON-string parameter parsed (new reference); NULL with the Malformed
+ * error recorded when it is not JSON, and NULL with nothing recorded when it
+ * is absent (check api_has() first, or r->status after a NULL).
+ */
 json_t *api_json(struct api_req *r, const char *name);
 
 /* The action table, and lookup by name. */

@@ -4,6 +4,8 @@
  * graceful stop; a second one: immediate exit).
  */
 #include "app.h"
+#include "api/api.h"
+#include "core/alloc.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -186,6 +188,8 @@ static void banner(void)
 int app_start(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    /* Before any jansson allocation: an allocation failure then aborts like every other. */
+    json_set_alloc_funcs(oa_malloc, oa_free);
     oa_log_route_ffmpeg();
     if (oa_loop_init() != 0) {
         oa_log(OA_LOG_ERROR, "cannot create the event loop");
@@ -212,6 +216,7 @@ int app_start(void)
     if ((r = rtmp_server_start(oa_cfg.rtmp_listen)) || (r = http_server_start(oa_cfg.http_listen)))
         return r;
     http_flv_init();
+    api_init();
     hls_init();
     storage_http_init();
 
@@ -237,6 +242,7 @@ void app_stop(void)
         hls_stop();
         hub_shutdown();
         http_server_stop();
+        api_stop();
         oa_loop_drain_posts();
         oa_worker_stop();
         oa_loop_drain_posts();

@@ -184,7 +184,7 @@ int account_lookup(const char *key_id, int64_t *account_id, char secret[ACCOUNT_
                    bool *active)
 {
     sqlite3_stmt *st =
-        db_prepare("SELECT account_id, secret, status FROM access_keys WHERE key_id = ?");
+        db_prepare_cached("SELECT account_id, secret, status FROM access_keys WHERE key_id = ?");
     if (!st)
         return OA_EDB;
     sqlite3_bind_text(st, 1, key_id, -1, SQLITE_TRANSIENT);
@@ -198,7 +198,7 @@ int account_lookup(const char *key_id, int64_t *account_id, char secret[ACCOUNT_
             oa_log(OA_LOG_ERROR, "store: secret of %s does not decrypt (wrong master.key?)",
                    key_id);
     }
-    sqlite3_finalize(st);
+    db_release(st);
     return r;
 }
 

@@ -21,6 +21,8 @@ static struct {
     int interval_ms;
 } D = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
+static void cache_clear(void);
+
 static const char *const core_migrations[] = {
     /* 1: accounts, domains, streams */
     "CREATE TABLE accounts ("
@@ -53,6 +55,10 @@ static const char *const core_migrations[] = {
     "  stream TEXT NOT NULL, client_ip TEXT NOT NULL, action TEXT NOT NULL,"
     "  at INTEGER NOT NULL);"
     "CREATE INDEX control_history_by_domain ON control_history(domain, at);",
+    /* 2: names of deleted domains (they must not fall back to the default domain) */
+    "CREATE TABLE deleted_domains ("
+    "  name TEXT PRIMARY KEY COLLATE NOCASE, deleted INTEGER NOT NULL);"
+    "CREATE INDEX publish_history_by_publish_domain ON publish_history(publish_domain, start_ms);",
 };
 
 sqlite3 *db_handle(void)
@@ -108,7 +114,8 @@ fail:
 int db_open(const char *data_dir)
 {
     oa_snprintf(D.path, sizeof(D.path), "%s/onair.db", data_dir);
-    if (sqlite3_open_v2(D.path, &D.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+    if (sqlite3_open_v2(D.path, &D.db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         oa_log(OA_LOG_ERROR, "db: cannot open %s: %s", D.path, sqlite3_errmsg(D.db));
         sqlite3_close(D.db);
@@ -177,8 +184,70 @@ void db_close(void)
         D.ckpt_running = false;
     }
     if (D.db) {
+        cache_clear();
         sqlite3_close_v2(D.db);
         D.db = NULL;
+    }
+}
+
+/*
+ * Statements kept prepared for db_prepare_cached(), keyed by the address of
+ * their SQL text (a string literal at the call site). Preparing is most of
+ * the cost of a small query; the hot read paths (API authentication, domain
+ * resolution on every publish and play) reuse theirs.
+ */
+#define STMT_CACHE 32
+static struct {
+    const char *sql;
+    sqlite3_stmt *st;
+    bool busy;
+} C[STMT_CACHE];
+
+sqlite3_stmt *db_prepare_cached(const char *sql)
+{
+    int free_slot = -1;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        if (C[i].sql == sql) {
+            /* Already in use further up the stack: that caller keeps it, this one gets its own. */
+            if (C[i].busy)
+                return db_prepare(sql);
+            C[i].busy = true;
+            return C[i].st;
+        }
+        if (!C[i].sql && free_slot < 0)
+            free_slot = i;
+    }
+    sqlite3_stmt *st = db_prepare(sql);
+    if (st && free_slot >= 0) {
+        C[free_slot].sql = sql;
+        C[free_slot].st = st;
+        C[free_slot].busy = true;
+    }
+    return st;
+}
+
+void db_release(sqlite3_stmt *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        if (C[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            C[i].busy = false;
+            return;
+        }
+    }
+    sqlite3_finalize(st);
+}
+
+static void cache_clear(void)
+{
+    for (int i = 0; i < STMT_CACHE; i++) {
+        sqlite3_finalize(C[i].st);
+        C[i].sql = NULL;
+        C[i].st = NULL;
+        C[i].busy = false;
     }
 }
 

@@ -31,6 +31,15 @@ void db_start_checkpointer(int interval_ms);
 
 /* Prepares sql; logs and returns NULL on error. */
 sqlite3_stmt *db_prepare(const char *sql);
+/*
+ * The same for a statement that is run often: sql must be a string literal
+ * (the cache keys on its address), and the statement is handed back with
+ * db_release() - never finalized or passed to db_step_done(). A statement
+ * still in use (nested calls) is prepared afresh. Loop thread only.
+ */
+sqlite3_stmt *db_prepare_cached(const char *sql);
+/* Resets a db_prepare_cached() statement for reuse (finalizes any other). */
+void db_release(sqlite3_stmt *st);
 /* Runs one statement with no result rows; 0 or OA_EDB. */
 int db_exec(const char *sql);
 /* Steps a statement that returns no rows, then finalizes it; 0 or OA_EDB. */

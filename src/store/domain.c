@@ -1,4 +1,9 @@
-/* domain.c - SQL for domains, ingest-to-play mappings and per-domain configs. */
+/*
+ * domain.c - SQL for domains, ingest-to-play mappings and per-domain configs.
+ * Deleting a domain leaves its name in deleted_domains, so that a host
+ * naming it is refused instead of falling back to the default domain; adding
+ * the name again clears that.
+ */
 #include "domain.h"
 #include "db.h"
 #include "core/config.h"
@@ -28,7 +33,7 @@ static void read_row(sqlite3_stmt *st, struct domain *d)
 
 int domain_get(const char *name, struct domain *out)
 {
-    sqlite3_stmt *st = db_prepare("SELECT " DOMAIN_COLS " FROM domains WHERE name = ?");
+    sqlite3_stmt *st = db_prepare_cached("SELECT " DOMAIN_COLS " FROM domains WHERE name = ?");
     if (!st)
         return OA_EDB;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
@@ -37,7 +42,7 @@ int domain_get(const char *name, struct domain *out)
         read_row(st, out);
         r = 0;
     }
-    sqlite3_finalize(st);
+    db_release(st);
     return r;
 }
 
@@ -61,7 +66,15 @@ int domain_add(const struct domain *d)
     sqlite3_bind_text(st, 8, d->resource_group, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 9, d->created ? d->created : now);
     sqlite3_bind_int64(st, 10, now);
-    return db_step_done(st);
+    int r = db_step_done(st);
+    if (r == 0) {
+        st = db_prepare("DELETE FROM deleted_domains WHERE name = ?");
+        if (!st)
+            return OA_EDB;
+        sqlite3_bind_text(st, 1, d->name, -1, SQLITE_TRANSIENT);
+        r = db_step_done(st);
+    }
+    return r;
 }
 
 static int exec_name(const char *sql, const char *name)
@@ -78,10 +91,14 @@ int domain_delete(const char *name)
     if (db_begin())
         return OA_EDB;
     if (exec_name("DELETE FROM domains WHERE name = ?", name) ||
-        exec_name("DELETE FROM domain_mappings WHERE push_domain = ?1 OR pull_domain = ?1",
-                  name) ||
+        exec_name("DELETE FROM domain_mappings WHERE push_domain = ?1 OR pull_domain = ?1", name) ||
         exec_name("DELETE FROM domain_configs WHERE domain = ?", name) ||
-        exec_name("DELETE FROM stream_blocks WHERE domain = ?", name) || db_commit()) {
+        exec_name("DELETE FROM stream_blocks WHERE domain = ?", name) ||
+        exec_name("DELETE FROM control_history WHERE domain = ?", name) ||
+        exec_name("INSERT OR REPLACE INTO deleted_domains (name, deleted) "
+                  "VALUES (?, strftime('%s', 'now'))",
+                  name) ||
+        db_commit()) {
         db_rollback();
         return OA_EDB;
     }
@@ -111,7 +128,7 @@ int domain_set_account(const char *name, int64_t account_id)
 
 int domain_foreach(int64_t account_id, void (*fn)(const struct domain *d, void *arg), void *arg)
 {
-    sqlite3_stmt *st = db_prepare("SELECT " DOMAIN_COLS " FROM domains "
+    sqlite3_stmt *st = db_prepare_cached("SELECT " DOMAIN_COLS " FROM domains "
                                   "WHERE ?1 < 0 OR account_id = ?1 ORDER BY created, name");
     if (!st)
         return OA_EDB;
@@ -121,7 +138,7 @@ int domain_foreach(int64_t account_id, void (*fn)(const struct domain *d, void *
         read_row(st, &d);
         fn(&d, arg);
     }
-    sqlite3_finalize(st);
+    db_release(st);
     return 0;
 }
 
@@ -136,9 +153,15 @@ int domain_map(const char *push_domain, const char *pull_domain)
     return db_step_done(st);
 }
 
+int domain_unmap(const char *push_domain)
+{
+    return exec_name("DELETE FROM domain_mappings WHERE push_domain = ?", push_domain);
+}
+
 int domain_mapping_get(const char *push_domain, char pull[256])
 {
-    sqlite3_stmt *st = db_prepare("SELECT pull_domain FROM domain_mappings WHERE push_domain = ?");
+    sqlite3_stmt *st =
+        db_prepare_cached("SELECT pull_domain FROM domain_mappings WHERE push_domain = ?");
     if (!st)
         return OA_EDB;
     sqlite3_bind_text(st, 1, push_domain, -1, SQLITE_TRANSIENT);
@@ -147,14 +170,14 @@ int domain_mapping_get(const char *push_domain, char pull[256])
         oa_strlcpy(pull, db_col_text(st, 0), 256);
         r = 0;
     }
-    sqlite3_finalize(st);
+    db_release(st);
     return r;
 }
 
 /* Longest wildcard domain (".example.com") that host ends with. */
 static int match_wildcard(const char *host, struct domain *d)
 {
-    sqlite3_stmt *st = db_prepare("SELECT " DOMAIN_COLS " FROM domains WHERE name LIKE '.%' "
+    sqlite3_stmt *st = db_prepare_cached("SELECT " DOMAIN_COLS " FROM domains WHERE name LIKE '.%' "
                                   "AND ?1 LIKE '%' || name ORDER BY length(name) DESC LIMIT 1");
     if (!st)
         return OA_EDB;
@@ -164,7 +187,20 @@ static int match_wildcard(const char *host, struct domain *d)
         read_row(st, d);
         r = 0;
     }
-    sqlite3_finalize(st);
+    db_release(st);
+    return r;
+}
+
+/* True when host names a deleted domain, exactly or under a deleted wildcard. */
+static bool deleted_name(const char *host)
+{
+    sqlite3_stmt *st = db_prepare_cached("SELECT 1 FROM deleted_domains WHERE name = ?1 OR "
+                                  "(name LIKE '.%' AND ?1 LIKE '%' || name) LIMIT 1");
+    if (!st)
+        return false;
+    sqlite3_bind_text(st, 1, host, -1, SQLITE_TRANSIENT);
+    bool r = sqlite3_step(st) == SQLITE_ROW;
+    db_release(st);
     return r;
 }
 
@@ -179,6 +215,8 @@ int domain_resolve(const char *host, struct domain *d, char play_domain[256])
     int r = n ? domain_get(h, d) : OA_ENOTFOUND;
     if (r == OA_ENOTFOUND && n)
         r = match_wildcard(h, d);
+    if (r == OA_ENOTFOUND && n && deleted_name(h))
+        return OA_ENOTFOUND;
     if (r == OA_ENOTFOUND)
         r = domain_get(oa_cfg.domain, d);
     if (r)
@@ -191,8 +229,8 @@ int domain_resolve(const char *host, struct domain *d, char play_domain[256])
 
 int domain_config_get(const char *domain, const char *function, json_t **args, int64_t *config_id)
 {
-    sqlite3_stmt *st =
-        db_prepare("SELECT args, config_id FROM domain_configs WHERE domain = ? AND function = ?");
+    sqlite3_stmt *st = db_prepare_cached(
+        "SELECT args, config_id FROM domain_configs WHERE domain = ? AND function = ?");
     if (!st)
         return OA_EDB;
     sqlite3_bind_text(st, 1, domain, -1, SQLITE_TRANSIENT);
@@ -204,7 +242,7 @@ int domain_config_get(const char *domain, const char *function, json_t **args, i
             *config_id = sqlite3_column_int64(st, 1);
         r = *args ? 0 : OA_EDB;
     }
-    sqlite3_finalize(st);
+    db_release(st);
     return r;
 }
 

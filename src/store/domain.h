@@ -31,7 +31,11 @@ struct domain {
 int domain_get(const char *name, struct domain *out);
 /* 0, OA_EEXIST (any account owns it) or OA_EDB. */
 int domain_add(const struct domain *d);
-/* Deletes the domain and its mappings, configs and blocks. */
+/*
+ * Deletes the domain and its mappings, configs, blocks and control history,
+ * and remembers the name: domain_resolve() then refuses hosts under it rather
+ * than falling back to the default domain, until the name is added again.
+ */
 int domain_delete(const char *name);
 int domain_set_status(const char *name, const char *status);
 /* Reassigns ownership (used for the default domain at startup). */
@@ -42,15 +46,19 @@ int domain_foreach(int64_t account_id, void (*fn)(const struct domain *d, void *
 
 /* Maps an ingest domain to a play domain (replacing an earlier mapping). */
 int domain_map(const char *push_domain, const char *pull_domain);
+/* Removes an ingest domain's mapping (none is not an error). */
+int domain_unmap(const char *push_domain);
 /* The play domain an ingest domain maps to; OA_ENOTFOUND if unmapped. */
 int domain_mapping_get(const char *push_domain, char pull[256]);
 
 /*
  * Resolves the host a client used (RTMP tcUrl host, HTTP Host, or a vhost
  * parameter) to a domain: exact match, else the longest wildcard, else the
- * default domain (config `domain`). *d is the matched domain; play_domain
- * is the domain that keys streams (an ingest domain's mapped play domain).
- * Returns 0, or OA_ENOTFOUND when even the default domain does not exist.
+ * default domain (config `domain`) - unless the host names a deleted
+ * domain. *d is the matched domain; play_domain is the domain that keys
+ * streams (an ingest domain's mapped play domain). Returns 0, or
+ * OA_ENOTFOUND when the host names a deleted domain or even the default
+ * domain does not exist.
  */
 int domain_resolve(const char *host, struct domain *d, char play_domain[256]);
 

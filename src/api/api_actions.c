@@ -1,0 +1,172 @@
+/*
+ * api_actions.c - THE table of actions: name, handler, rate limit and
+ * declared parameters. The dispatcher checks declared parameters before the
+ * handler runs (required ones present and non-empty -> Missing<Name>; typed
+ * ones well-formed -> Invalid<Name>.Malformed); parameters not declared here
+ * still reach the handler, which validates their values itself.
+ *
+ * Rate limits are the documented per-account QPS (spec sections 3-5):
+ * {limit, window_s} = {30, 1} is "QPS 30", {10000, 60} is "10,000 per
+ * minute". Each resource has its own section below; add rows to the
+ * section of the file that holds their handlers. The table keeps one row per
+ * action, even past 100 columns (clang-format is off here), so that
+ * `grep ActionName` shows the whole registration at once.
+ */
+#include "api/api.h"
+#include "api/domain.h"
+#include "api/stream.h"
+
+/* clang-format off */
+
+/* ===== domains (api/domain.c) ===== */
+
+static const struct api_param_spec P_AddLiveDomain[] = {
+    {"DomainName", API_STR, true},
+    {"LiveDomainType", API_STR, true},
+    {"Region", API_STR, true},
+    {"Scope", API_STR, false},
+    {"CheckUrl", API_STR, false},
+    {"TopLevelDomain", API_STR, false},
+    {"ResourceGroupId", API_STR, false},
+    {"Tag", API_LIST, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_DomainMapping[] = {
+    {"PullDomain", API_STR, true},
+    {"PushDomain", API_STR, true},
+    {NULL},
+};
+
+static const struct api_param_spec P_DomainName[] = {
+    {"DomainName", API_STR, true},
+    {NULL},
+};
+
+static const struct api_param_spec P_DescribeLiveUserDomains[] = {
+    {"DomainName", API_STR, false},
+    {"DomainSearchType", API_STR, false},
+    {"DomainStatus", API_STR, false},
+    {"LiveDomainType", API_STR, false},
+    {"RegionName", API_STR, false},
+    {"ResourceGroupId", API_STR, false},
+    {"PageNumber", API_INT, false},
+    {"PageSize", API_INT, false},
+    {"Tag", API_LIST, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_BatchSetLiveDomainConfigs[] = {
+    {"DomainNames", API_STR, true},
+    {"Functions", API_JSON, true},
+    {NULL},
+};
+
+static const struct api_param_spec P_DescribeLiveDomainConfigs[] = {
+    {"DomainName", API_STR, true},
+    {"FunctionNames", API_STR, true},
+    {NULL},
+};
+
+static const struct api_param_spec P_DeleteLiveSpecificConfig[] = {
+    {"DomainName", API_STR, true},
+    {"ConfigId", API_INT, true},
+    {"FunctionName", API_STR, false},
+    {NULL},
+};
+
+/* ===== streams (api/stream.c) ===== */
+
+static const struct api_param_spec P_DescribeLiveStreamsOnlineList[] = {
+    {"DomainName", API_STR, true},
+    {"AppName", API_STR, false},
+    {"StreamName", API_STR, false},
+    {"QueryType", API_STR, false},
+    {"StreamType", API_STR, false},
+    {"OnlyStream", API_STR, false},
+    {"PageNum", API_INT, false},
+    {"PageSize", API_INT, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_DescribeLiveStreamsPublishList[] = {
+    {"DomainName", API_STR, true},
+    {"StartTime", API_STR, true},
+    {"EndTime", API_STR, true},
+    {"AppName", API_STR, false},
+    {"StreamName", API_STR, false},
+    {"QueryType", API_STR, false},
+    {"StreamType", API_STR, false},
+    {"OrderBy", API_STR, false},
+    {"PageNumber", API_INT, false},
+    {"PageSize", API_INT, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_ForbidLiveStream[] = {
+    {"DomainName", API_STR, true},
+    {"AppName", API_STR, true},
+    {"StreamName", API_STR, true},
+    {"LiveStreamType", API_STR, true},
+    {"Oneshot", API_STR, false},
+    {"ResumeTime", API_STR, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_ResumeLiveStream[] = {
+    {"DomainName", API_STR, true},
+    {"AppName", API_STR, true},
+    {"StreamName", API_STR, true},
+    {"LiveStreamType", API_STR, true},
+    {NULL},
+};
+
+static const struct api_param_spec P_DescribeLiveStreamsBlockList[] = {
+    {"DomainName", API_STR, true},
+    {"PageNum", API_INT, false},
+    {"PageSize", API_INT, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_DescribeLiveStreamsControlHistory[] = {
+    {"DomainName", API_STR, true},
+    {"StartTime", API_STR, true},
+    {"EndTime", API_STR, true},
+    {"AppName", API_STR, false},
+    {NULL},
+};
+
+/* ===== recording parameter specs (record/record_api.c) ===== */
+
+/* ===== studio parameter specs (api/caster.c) ===== */
+
+const struct api_action api_actions[] = {
+    /* ===== domains (api/domain.c) ===== */
+    {"AddLiveDomain", api_add_live_domain, 30, 1, P_AddLiveDomain},
+    {"AddLiveDomainMapping", api_add_live_domain_mapping, 30, 1, P_DomainMapping},
+    {"DeleteLiveDomainMapping", api_delete_live_domain_mapping, 30, 1, P_DomainMapping},
+    {"DeleteLiveDomain", api_delete_live_domain, 30, 1, P_DomainName},
+    {"StartLiveDomain", api_start_live_domain, 30, 1, P_DomainName},
+    {"StopLiveDomain", api_stop_live_domain, 30, 1, P_DomainName},
+    {"DescribeLiveDomainDetail", api_describe_live_domain_detail, 50, 1, P_DomainName},
+    {"DescribeLiveUserDomains", api_describe_live_user_domains, 100, 1, P_DescribeLiveUserDomains},
+    {"BatchSetLiveDomainConfigs", api_batch_set_live_domain_configs, 30, 1, P_BatchSetLiveDomainConfigs},
+    {"DescribeLiveDomainConfigs", api_describe_live_domain_configs, 100, 1, P_DescribeLiveDomainConfigs},
+    {"DeleteLiveSpecificConfig", api_delete_live_specific_config, 30, 1, P_DeleteLiveSpecificConfig},
+
+    /* ===== streams (api/stream.c) ===== */
+    {"DescribeLiveStreamsOnlineList", api_describe_live_streams_online_list, 10000, 60, P_DescribeLiveStreamsOnlineList},
+    {"DescribeLiveStreamsPublishList", api_describe_live_streams_publish_list, 3, 1, P_DescribeLiveStreamsPublishList},
+    {"ForbidLiveStream", api_forbid_live_stream, 20, 1, P_ForbidLiveStream},
+    {"ResumeLiveStream", api_resume_live_stream, 30, 1, P_ResumeLiveStream},
+    {"DescribeLiveStreamsBlockList", api_describe_live_streams_block_list, 50, 1, P_DescribeLiveStreamsBlockList},
+    {"DescribeLiveStreamsControlHistory", api_describe_live_streams_control_history, 50, 1, P_DescribeLiveStreamsControlHistory},
+
+    /* ===== recording (record/record_api.c) ===== */
+
+    /* ===== studio (api/caster.c) ===== */
+};
+
+/* clang-format on */
+
+const size_t api_action_count = OA_ARRAY_SIZE(api_actions);

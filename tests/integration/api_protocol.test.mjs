@@ -1,0 +1,270 @@
+// The API's wire protocol against the official SDKs: both signature schemes,
+// JSON and XML envelopes, every gateway error class, throttling at the
+// documented limit, and hostile input that must get a clear 4xx while the
+// server keeps serving.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startServer, sleep, AK, SK } from './lib/server.mjs';
+import {
+  popClient, teaClient, signedRequest, rawRequest, v1Params, signV1, formEncode, stringToSignV1,
+  expectCode, isoNow,
+} from './lib/api.mjs';
+
+let srv, pop, tea;
+const UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
+
+before(async () => {
+  srv = await startServer();
+  pop = popClient(srv);
+  tea = teaClient(srv);
+});
+after(async () => { await srv.stop(); });
+
+function checkErrorEnvelope(r, status, code) {
+  assert.equal(r.status, status, r.body);
+  assert.equal(r.headers['content-type'], 'application/json;charset=utf-8');
+  const j = JSON.parse(r.body);
+  assert.deepEqual(Object.keys(j), ['RequestId', 'HostId', 'Code', 'Message', 'Recommend']);
+  assert.match(j.RequestId, UUID);
+  assert.equal(r.headers['x-acs-request-id'], j.RequestId);
+  assert.equal(j.HostId, `127.0.0.1:${srv.httpPort}`);
+  assert.equal(j.Code, code);
+  assert.equal(j.Recommend, `https://api.aliyun.com/troubleshoot?q=${code}&product=Live&requestId=${j.RequestId}`);
+  return j;
+}
+
+test('signature v1 through pop-core, POST and GET, JSON', async () => {
+  for (const method of ['POST', 'GET']) {
+    const r = await pop.call('DescribeLiveUserDomains', { PageSize: 10 }, { method });
+    assert.match(r.RequestId, UUID);
+    assert.equal(r.PageSize, 10);
+    assert.equal(r.TotalCount, 1);
+    assert.equal(r.Domains.PageData[0].DomainName, 'live.test.onair');
+    assert.equal(r.Domains.PageData[0].LiveDomainType, 'liveVideo');
+  }
+});
+
+test('signature v3 (ACS3-HMAC-SHA256) through openapi-client, and its v2 mode', async () => {
+  const r = await tea.call('DescribeLiveUserDomains', { PageSize: 5, DomainName: 'live.test', DomainSearchType: 'pre_match' });
+  assert.match(r.RequestId, UUID);
+  assert.equal(r.PageSize, 5);
+  assert.equal(r.TotalCount, 1);
+  const v2 = teaClient(srv, { signatureAlgorithm: 'v2' });
+  const r2 = await v2.call('DescribeLiveDomainDetail', { DomainName: 'live.test.onair' });
+  assert.equal(r2.DomainDetail.DomainName, 'live.test.onair');
+  assert.equal(r2.DomainDetail.DomainStatus, 'online');
+});
+
+test('XML success: root <Action>Response, RequestId in body and header, fresh per response', async () => {
+  const a = await signedRequest(srv, 'DescribeLiveUserDomains', {}, { format: 'XML' });
+  const b = await signedRequest(srv, 'DescribeLiveUserDomains', {}, { format: 'xml', method: 'POST' });
+  for (const r of [a, b]) {
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.headers['content-type'], 'text/xml;charset=utf-8');
+    const id = r.headers['x-acs-request-id'];
+    assert.match(id, UUID);
+    assert.ok(r.body.startsWith(`<?xml version="1.0" encoding="UTF-8"?><DescribeLiveUserDomainsResponse><RequestId>${id}</RequestId>`), r.body);
+    assert.ok(r.body.includes('<Domains><PageData><DomainName>live.test.onair</DomainName>'));
+    assert.ok(r.body.endsWith('</DescribeLiveUserDomainsResponse>'));
+  }
+  assert.notEqual(a.headers['x-acs-request-id'], b.headers['x-acs-request-id']);
+  // No Format: v1 defaults to XML.
+  const c = await signedRequest(srv, 'DescribeLiveUserDomains', {}, { format: null });
+  assert.equal(c.headers['content-type'], 'text/xml;charset=utf-8');
+  // An XML error has the <Error> root.
+  const e = await signedRequest(srv, 'DescribeLiveDomainDetail', {}, { format: 'XML' });
+  assert.equal(e.status, 400);
+  assert.equal(e.headers['content-type'], 'text/xml;charset=utf-8');
+  assert.match(e.body, /^<\?xml version="1.0" encoding="UTF-8"\?><Error><RequestId>[0-9A-F-]{36}<\/RequestId><HostId>127\.0\.0\.1:\d+<\/HostId><Code>MissingDomainName<\/Code><Message>DomainName is mandatory for this action\.<\/Message><Recommend>.*<\/Recommend><\/Error>$/);
+});
+
+test('SignatureDoesNotMatch: 400, with the server string to sign (v1 and v3)', async () => {
+  const r = await signedRequest(srv, 'DescribeLiveUserDomains', {}, { sk: 'not-the-secret' });
+  const j = checkErrorEnvelope(r, 400, 'SignatureDoesNotMatch');
+  const sts = stringToSignV1('GET', r.params);
+  assert.equal(j.Message, `Specified signature is not matched with our calculation. server string to sign is:${sts}`);
+  const e = await expectCode(popClient(srv, { sk: 'wrong' }).call('DescribeLiveUserDomains'), 'SignatureDoesNotMatch');
+  assert.match(e.message, /server string to sign is:POST&%2F&AccessKeyId%3D/);
+  const e3 = await expectCode(teaClient(srv, { sk: 'wrong' }).call('DescribeLiveUserDomains'), 'SignatureDoesNotMatch');
+  assert.equal(e3.data.statusCode, 400);
+  assert.match(e3.message, /server string to sign is:ACS3-HMAC-SHA256\n[0-9a-f]{64}/);
+});
+
+test('unknown AccessKeyId: 404 InvalidAccessKeyId.NotFound (v1 and v3)', async () => {
+  const r = await signedRequest(srv, 'DescribeLiveUserDomains', {}, { ak: 'LTAInobody', sk: 'x' });
+  const j = checkErrorEnvelope(r, 404, 'InvalidAccessKeyId.NotFound');
+  assert.equal(j.Message, 'Specified access key is not found.');
+  const e = await expectCode(teaClient(srv, { ak: 'LTAInobody' }).call('DescribeLiveUserDomains'), 'InvalidAccessKeyId.NotFound');
+  assert.equal(e.data.statusCode, 404);
+});
+
+test('a reused SignatureNonce is refused', async () => {
+  const p = signV1('GET', v1Params('DescribeLiveUserDomains', {}, { nonce: `replay-${Date.now()}` }));
+  const first = await rawRequest(srv, { path: `/?${formEncode(p)}` });
+  assert.equal(first.status, 200, first.body);
+  const again = await rawRequest(srv, { path: `/?${formEncode(p)}` });
+  const j = checkErrorEnvelope(again, 400, 'SignatureNonceUsed');
+  assert.equal(j.Message, 'Specified signature nonce was used already.');
+});
+
+test('timestamps: expired either way, or malformed', async () => {
+  for (const ts of [isoNow(-16 * 60), isoNow(16 * 60)]) {
+    const r = await signedRequest(srv, 'DescribeLiveUserDomains', {}, { timestamp: ts });
+    const j = checkErrorEnvelope(r, 400, 'InvalidTimeStamp.Expired');
+    assert.equal(j.Message, 'Specified time stamp or date value is expired.');
+  }
+  const ok = await signedRequest(srv, 'DescribeLiveUserDomains', {}, { timestamp: isoNow(-14 * 60) });
+  assert.equal(ok.status, 200);
+  const bad = await signedRequest(srv, 'DescribeLiveUserDomains', {}, { timestamp: '23/02/2016 12:46' });
+  checkErrorEnvelope(bad, 400, 'InvalidTimeStamp.Format');
+});
+
+test('wrong Version, unknown Action, missing and malformed parameters', async () => {
+  const v = await signedRequest(srv, 'DescribeLiveUserDomains', { Version: '2014-05-26' });
+  assert.equal(checkErrorEnvelope(v, 400, 'InvalidVersion').Message, 'Specified parameter Version is not valid.');
+  const a = await signedRequest(srv, 'DescribeNothing', {});
+  assert.equal(checkErrorEnvelope(a, 404, 'InvalidAction.NotFound').Message, 'Specified api is not found, please check your url and method.');
+  await expectCode(pop.call('DescribeNothing'), 'InvalidAction.NotFound');
+  await expectCode(tea.call('DescribeNothing'), 'InvalidAction.NotFound');
+  const m = await expectCode(pop.call('DescribeLiveDomainDetail', {}), 'MissingDomainName');
+  assert.equal(m.data.Message, 'DomainName is mandatory for this action.');
+  await expectCode(tea.call('ForbidLiveStream', { DomainName: 'live.test.onair', AppName: 'live' }), 'MissingStreamName');
+  const bad = await expectCode(pop.call('DescribeLiveUserDomains', { PageSize: 'many' }), 'InvalidPageSize.Malformed');
+  assert.equal(bad.data.Message, 'Specified parameter PageSize is not valid.');
+  await expectCode(pop.call('DescribeLiveUserDomains', { PageSize: 51 }), 'InvalidPageSize.Malformed');
+  const ms = await signedRequest(srv, 'DescribeLiveUserDomains', { SignatureNonce: undefined });
+  checkErrorEnvelope(ms, 400, 'MissingSignatureNonce');
+  const inc = await signedRequest(srv, 'DescribeLiveUserDomains', { SignatureMethod: 'HMAC-MD5' });
+  checkErrorEnvelope(inc, 400, 'IncompleteSignature');
+});
+
+test('throttling at the documented limit (DescribeLiveStreamsPublishList, QPS 3)', async () => {
+  const p = { DomainName: 'live.test.onair', StartTime: isoNow(-3600), EndTime: isoNow() };
+  const results = await Promise.allSettled(Array.from({ length: 10 }, () => pop.call('DescribeLiveStreamsPublishList', p)));
+  const ok = results.filter((r) => r.status === 'fulfilled').length;
+  const throttled = results.filter((r) => r.status === 'rejected' && r.reason.code === 'Throttling.User');
+  assert.equal(ok + throttled.length, 10, JSON.stringify(results.filter((r) => r.status === 'rejected').map((r) => r.reason.message)));
+  assert.ok(ok >= 3 && ok <= 4, `ok=${ok}`);
+  assert.equal(throttled[0].reason.data.Message, 'Request was denied due to user flow control.');
+  // Per action: another action is not affected.
+  await pop.call('DescribeLiveUserDomains');
+  await sleep(1100);
+  const again = await pop.call('DescribeLiveStreamsPublishList', p);
+  assert.equal(again.TotalNum, 0);
+});
+
+// ===== hostile input =====
+
+async function stillServes() {
+  assert.ok(srv.alive(), 'server is alive');
+  const r = await pop.call('DescribeLiveUserDomains');
+  assert.equal(r.TotalCount, 1);
+}
+
+function jsonError(r, status = 400) {
+  assert.equal(r.status, status, r.body);
+  const j = JSON.parse(r.body);
+  assert.match(j.RequestId, UUID);
+  return j;
+}
+
+test('malformed percent-encoding and non-UTF-8 are 400 naming the parameter', async () => {
+  let j = jsonError(await rawRequest(srv, { path: '/?Format=JSON&Action=DescribeLiveUserDomains&Bad%zzName=1' }));
+  assert.equal(j.Code, 'InvalidParameter.Format');
+  assert.match(j.Message, /Bad/);
+  j = jsonError(await rawRequest(srv, { path: '/?Format=JSON&Action=DescribeLiveUserDomains&Name=%FF%FEx' }));
+  assert.equal(j.Code, 'InvalidParameter.Format');
+  assert.match(j.Message, /"Name"/);
+  j = jsonError(await rawRequest(srv, { path: '/?Format=JSON&Action=X&Truncated=%4' }));
+  assert.equal(j.Code, 'InvalidParameter.Format');
+  j = jsonError(await rawRequest(srv, { path: '/?Format=JSON&Nul=a%00b' }));
+  assert.equal(j.Code, 'InvalidParameter.Format');
+  // A form body with invalid UTF-8.
+  j = jsonError(await rawRequest(srv, {
+    method: 'POST', path: '/?Format=JSON', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: Buffer.from([0x41, 0x3d, 0xc3, 0x28]),
+  }));
+  assert.equal(j.Code, 'InvalidParameter.Format');
+  await stillServes();
+});
+
+test('1001 parameters, huge names and values, duplicate keys', async () => {
+  const many = Array.from({ length: 1001 }, (_, i) => `P${i}=1`).join('&');
+  let j = jsonError(await rawRequest(srv, { path: `/?Format=JSON&${many}` }));
+  assert.equal(j.Code, 'InvalidParameter');
+  assert.match(j.Message, /too many parameters/);
+  j = jsonError(await rawRequest(srv, { path: `/?Format=JSON&${'N'.repeat(200)}=1` }));
+  assert.equal(j.Code, 'InvalidParameter');
+  assert.match(j.Message, /too long/);
+  j = jsonError(await rawRequest(srv, {
+    method: 'POST', path: '/?Format=JSON', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `Action=DescribeLiveUserDomains&Value=${'v'.repeat(70000)}`,
+  }));
+  assert.equal(j.Code, 'InvalidParameter');
+  assert.match(j.Message, /"Value".*too long/);
+  j = jsonError(await rawRequest(srv, { path: '/?Format=JSON&Action=DescribeLiveUserDomains&Action=DescribeLiveUserDomains' }));
+  assert.equal(j.Code, 'InvalidParameter');
+  assert.match(j.Message, /"Action".*more than once/);
+  // The same name in query and body is a duplicate too.
+  j = jsonError(await rawRequest(srv, {
+    method: 'POST', path: '/?Format=JSON&PageSize=1', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'PageSize=2',
+  }));
+  assert.match(j.Message, /"PageSize".*more than once/);
+  // Bad list names.
+  j = jsonError(await rawRequest(srv, { path: '/?Format=JSON&Tag.0.Key=x' }));
+  assert.equal(j.Code, 'InvalidParameter');
+  await stillServes();
+});
+
+test('a body over api_max_body and a request line over the header limit are refused', async () => {
+  const big = 'A=' + 'x'.repeat(1048576);
+  const r = await rawRequest(srv, { method: 'POST', path: '/', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: big }).catch((e) => ({ status: 0, error: e }));
+  // evhttp answers 413 (or closes the connection after it) before the API sees the body.
+  assert.ok(r.status === 413 || r.status === 0, `status ${r.status}`);
+  const longUrl = await rawRequest(srv, { path: `/?X=${'y'.repeat(70000)}` }).catch((e) => ({ status: 0, error: e }));
+  assert.ok(longUrl.status >= 400 || longUrl.status === 0, `status ${longUrl.status}`);
+  await stillServes();
+});
+
+test('raw garbage: binary in the query, odd methods, empty requests', async () => {
+  const raw = (bytes) => new Promise((resolve) => {
+    const s = net.connect(srv.httpPort, '127.0.0.1');
+    let out = '';
+    s.on('data', (d) => { out += d.toString('latin1'); });
+    s.on('error', () => resolve(out));
+    s.on('close', () => resolve(out));
+    s.setTimeout(5000, () => s.destroy());
+    s.end(bytes);
+  });
+  const bin = Buffer.concat([Buffer.from('GET /?Format=JSON&X='), Buffer.from([0xff, 0xfe, 0x80]), Buffer.from(' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')]);
+  const a = await raw(bin);
+  assert.match(a, /^HTTP\/1\.1 4\d\d/);
+  const put = await rawRequest(srv, { method: 'PUT', path: '/?Format=JSON', body: '' });
+  // evhttp itself answers methods it does not know (501).
+  assert.ok(put.status >= 400, `PUT: ${put.status}`);
+  const opt = await rawRequest(srv, { method: 'OPTIONS', path: '/?Format=JSON' });
+  assert.equal(jsonError(opt, 403).Code, 'UnsupportedHTTPMethod');
+  const empty = await rawRequest(srv, { path: '/' });
+  assert.equal(empty.status, 400);
+  assert.match(empty.body, /<Code>MissingAction<\/Code>/);
+  await stillServes();
+});
+
+test('every error response carries a fresh RequestId', async () => {
+  const ids = new Set();
+  for (let i = 0; i < 20; i++) {
+    const r = await rawRequest(srv, { path: '/?Format=JSON&Action=Nope' });
+    ids.add(jsonError(r, 404).RequestId);
+  }
+  assert.equal(ids.size, 20);
+});
+
+test('the server logs one line per API request', async () => {
+  await signedRequest(srv, 'DescribeNothing', {});
+  await srv.waitLog(/info api: 127\.0\.0\.1 DescribeNothing ak=- 404 InvalidAction\.NotFound [\d.]+ms/);
+  await signedRequest(srv, 'DescribeLiveUserDomains', {}, { sk: 'x' });
+  await srv.waitLog(new RegExp(`info api: 127\\.0\\.0\\.1 DescribeLiveUserDomains ak=${AK} 400 SignatureDoesNotMatch`));
+  assert.ok(!srv.log().includes(SK), 'the secret never appears in the log');
+});
