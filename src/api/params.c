@@ -13,6 +13,7 @@
  */
 #include "api/params.h"
 #include "core/alloc.h"
+#include "core/util.h"
 
 #include <string.h>
 
@@ -42,50 +43,13 @@ void api_params_free(struct api_params *ps)
     api_params_init(ps);
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF), or 0. This is exactly what jansson
- * accepts, so a string that passes never makes json_string() fail.
- */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t cp;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 static bool utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
+    uint32_t cp;
     while (i < n) {
-        size_t l = utf8_seq(p + i, n - i);
+        size_t l = oa_utf8_decode(p + i, n - i, &cp);
         if (!l)
             return false;
         i += l;
@@ -103,9 +67,10 @@ static char *bad_copy(const char *s, size_t n)
     const unsigned char *p = (const unsigned char *)s;
     char *out = oa_malloc(BAD_MAX + 1);
     size_t i = 0, o = 0;
+    uint32_t cp;
 
     while (i < n) {
-        size_t l = utf8_seq(p + i, n - i);
+        size_t l = oa_utf8_decode(p + i, n - i, &cp);
         if (l == 0 || (l == 1 && (p[i] < 0x20 || p[i] == 0x7F))) {
             if (o + 1 > BAD_MAX)
                 break;

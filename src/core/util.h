@@ -51,6 +51,13 @@ void oa_strlcpy(char *out, const char *s, size_t outlen);
 bool oa_strcaseeq(const char *a, const char *b);
 bool oa_str_has_suffix(const char *s, const char *suffix);
 
+/*
+ * Decodes one UTF-8 character at s[0..n): returns its length and sets *cp,
+ * or returns 0 for an ill-formed sequence (overlong, surrogate, > U+10FFFF,
+ * truncated).
+ */
+size_t oa_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
 /* Sets O_NONBLOCK and FD_CLOEXEC; returns 0 or -errno. */
 int oa_fd_nonblock(int fd);
 
