@@ -16,11 +16,12 @@
 #define RING_MIN 64
 #define RING_MAX 65536
 
-enum { SCHED_NONE, SCHED_NOW, SCHED_LAZY };
+enum { SCHED_NONE, SCHED_URGENT, SCHED_NOW, SCHED_LAZY };
 
 static struct {
-    struct outq *now;  /* flush after this turn (or the batch window) */
-    struct outq *lazy; /* flush within audio_flush_ms */
+    struct outq *urgent; /* flush after this turn, whatever flush_ms says */
+    struct outq *now;    /* flush after this turn (or the batch window) */
+    struct outq *lazy;   /* flush within audio_flush_ms */
     struct outq *all;
     struct event *sweep;
     struct event *batch;
@@ -31,7 +32,7 @@ static struct {
 
 static struct outq **sched_list(uint8_t which)
 {
-    return which == SCHED_NOW ? &Q.now : &Q.lazy;
+    return which == SCHED_URGENT ? &Q.urgent : which == SCHED_NOW ? &Q.now : &Q.lazy;
 }
 
 static void sched_unlink(struct outq *q)
@@ -287,12 +288,20 @@ static void arm(struct event *ev, bool *armed, int ms)
 
 void outq_schedule(struct outq *q)
 {
-    if (q->_sched == SCHED_NOW)
+    if (q->_sched == SCHED_NOW || q->_sched == SCHED_URGENT)
         return;
     sched_unlink(q);
     sched_link(q, SCHED_NOW);
     if (oa_cfg.flush_ms > 0)
         arm(Q.batch, &Q.batch_armed, oa_cfg.flush_ms);
+}
+
+void outq_schedule_urgent(struct outq *q)
+{
+    if (q->_sched == SCHED_URGENT)
+        return;
+    sched_unlink(q);
+    sched_link(q, SCHED_URGENT);
 }
 
 void outq_schedule_lazy(struct outq *q)
@@ -309,16 +318,24 @@ void outq_schedule_lazy(struct outq *q)
 
 void outq_schedule_for(struct outq *q, const struct packet *pkt)
 {
-    if (pkt->type == PKT_AUDIO && !(pkt->flags & PKT_F_SEQHDR))
+    if (pkt->type == PKT_RAW)
+        outq_schedule_urgent(q);
+    else if (pkt->type == PKT_AUDIO && !(pkt->flags & PKT_F_SEQHDR))
         outq_schedule_lazy(q);
     else
         outq_schedule(q);
 }
 
-static void turn_end(void *arg)
+void outq_run_scheduled(void)
 {
+    run_list(&Q.urgent);
     if (oa_cfg.flush_ms == 0)
         run_list(&Q.now);
+}
+
+static void turn_end(void *arg)
+{
+    outq_run_scheduled();
 }
 
 static void sweep(evutil_socket_t fd, short what, void *arg)

@@ -92,8 +92,22 @@ void outq_note_blocked(struct outq *q);
 void outq_schedule(struct outq *q);
 /* Asks for flush() within audio_flush_ms; an outq_schedule() meanwhile wins. */
 void outq_schedule_lazy(struct outq *q);
-/* outq_schedule_lazy() for an audio frame, outq_schedule() for anything else. */
+/* Asks for flush() after this turn even when flush_ms batches media: replies. */
+void outq_schedule_urgent(struct outq *q);
+/*
+ * The right one of the above for what was just queued: urgent for control
+ * messages (a client waits for each reply), lazy for an audio frame, and
+ * outq_schedule() for anything else.
+ */
 void outq_schedule_for(struct outq *q, const struct packet *pkt);
+
+/*
+ * Runs the flushes scheduled so far, as the end of the turn would. A
+ * publisher's session calls it after handling its input, so with many
+ * publishers a stream's players need not wait for every other publisher's
+ * input of the same turn.
+ */
+void outq_run_scheduled(void);
 
 /* Starts the flush hook and the stall sweep (loop thread, once). */
 void outq_global_init(void);

@@ -119,10 +119,9 @@ static void send_raw(struct session *s, struct oa_buf *b)
     if (!b->len)
         return;
     struct packet *p = packet_new_raw(b->data, b->len);
-    int r = outq_push(&s->q, p);
+    if (outq_push(&s->q, p) == 0)
+        outq_schedule_for(&s->q, p);
     packet_unref(&p);
-    if (r == 0)
-        outq_schedule(&s->q);
 }
 
 static void send_command(struct session *s, uint32_t stream_id, struct oa_buf *amf)
@@ -234,7 +233,7 @@ static void close_after_flush(struct session *s, const char *why)
     s->close_after_flush = true;
     s->close_deadline_ms = oa_mono_ms() + CLOSE_FLUSH_MS;
     bufferevent_disable(s->bev, EV_READ);
-    outq_schedule(&s->q);
+    outq_schedule_urgent(&s->q);
 }
 
 /* ===== publishing ===== */
@@ -732,6 +731,8 @@ static void on_read(struct bufferevent *bev, void *arg)
     }
     if (s->state == ST_RUNNING)
         maybe_ack(s);
+    if (s->role == ROLE_PUBLISH)
+        outq_run_scheduled();
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
