@@ -12,21 +12,20 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: onair [--config FILE] [--rtmp ADDR:PORT] [--http ADDR:PORT] [--data DIR]\n"
-            "             [--domain NAME] [--access-key ID:SECRET] [--set KEY=VALUE]...\n"
-            "       onair [--config FILE] [--data DIR] account create [NAME]\n"
-            "       onair --help-config   (every setting with its default)\n");
+    fprintf(out, "usage: onair [--config FILE] [--rtmp ADDR:PORT] [--http ADDR:PORT] [--data DIR]\n"
+                 "             [--domain NAME] [--access-key ID:SECRET] [--set KEY=VALUE]...\n"
+                 "       onair [--config FILE] [--data DIR] account create [NAME]\n"
+                 "       onair --help-config   (every setting with its default)\n");
 }
 
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},  {"rtmp", required_argument, NULL, 'r'},
-        {"http", required_argument, NULL, 'h'},    {"data", required_argument, NULL, 'd'},
-        {"domain", required_argument, NULL, 'D'},  {"access-key", required_argument, NULL, 'k'},
-        {"set", required_argument, NULL, 's'},     {"help", no_argument, NULL, 'H'},
-        {"help-config", no_argument, NULL, 'C'},   {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'}, {"rtmp", required_argument, NULL, 'r'},
+        {"http", required_argument, NULL, 'h'},   {"data", required_argument, NULL, 'd'},
+        {"domain", required_argument, NULL, 'D'}, {"access-key", required_argument, NULL, 'k'},
+        {"set", required_argument, NULL, 's'},    {"help", no_argument, NULL, 'H'},
+        {"help-config", no_argument, NULL, 'C'},  {NULL, 0, NULL, 0},
     };
     struct {
         const char *key;

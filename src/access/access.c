@@ -28,8 +28,7 @@ int access_query_param(const char *query, const char *name, char *out, size_t ou
             size_t o = 0;
             for (size_t i = nlen + 1; i < len && o + 1 < outlen; i++) {
                 int c = (unsigned char)p[i];
-                if (c == '%' && i + 2 < len && hexval(p[i + 1]) >= 0 &&
-                    hexval(p[i + 2]) >= 0) {
+                if (c == '%' && i + 2 < len && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
                     c = hexval(p[i + 1]) * 16 + hexval(p[i + 2]);
                     i += 2;
                 } else if (c == '+') {
@@ -90,9 +89,8 @@ static int check_auth(const struct access_req *req, const char *domain, const ch
     int r = 0;
     if (strcmp(type, "type_a") == 0) {
         char key[512];
-        const char *auth = access_query_param(req->query, "auth_key", key, sizeof(key)) == 0
-                               ? key
-                               : NULL;
+        const char *auth =
+            access_query_param(req->query, "auth_key", key, sizeof(key)) == 0 ? key : NULL;
         switch (urlauth_check(req->uri, auth, k1, k2, delta, time(NULL))) {
         case URLAUTH_OK:
             break;

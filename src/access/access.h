@@ -19,7 +19,7 @@ enum access_kind {
 
 struct access_req {
     enum access_kind kind;
-    const char *host;   /* as the client sent it; may carry a port */
+    const char *host; /* as the client sent it; may carry a port */
     const char *app;
     const char *stream; /* without query or extension */
     const char *query;  /* the URL's query string, may be NULL */

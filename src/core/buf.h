@@ -18,7 +18,10 @@ struct oa_buf {
     size_t max;
 };
 
-#define OA_BUF_INIT(maxbytes) {NULL, 0, 0, (maxbytes)}
+#define OA_BUF_INIT(maxbytes)                                                                      \
+    {                                                                                              \
+        NULL, 0, 0, (maxbytes)                                                                     \
+    }
 
 void oa_buf_init(struct oa_buf *b, size_t max);
 void oa_buf_free(struct oa_buf *b);

@@ -24,7 +24,9 @@ void oa_log_vwrite(int level, const char *fmt, va_list ap)
     gmtime_r(&tv.tv_sec, &tm);
     n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
     r = snprintf(line + n, sizeof(line) - n, ".%03dZ %s ", (int)(tv.tv_usec / 1000),
-                 level_names[level < 0 ? 0 : level > 3 ? 3 : level]);
+                 level_names[level < 0   ? 0
+                             : level > 3 ? 3
+                                         : level]);
     if (r > 0)
         n += (size_t)r;
     r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);

@@ -237,9 +237,8 @@ static void map_timestamp(struct hub_stream *st, struct packet *pkt)
 {
     if (!st->_ts_mapped) {
         /* Continue after the previous publish for sinks that are still attached. */
-        st->_ts_offset = (st->_have_last_ts && st->sinks)
-                             ? (int64_t)st->_last_ts + 1 - (int64_t)pkt->ts
-                             : 0;
+        st->_ts_offset =
+            (st->_have_last_ts && st->sinks) ? (int64_t)st->_last_ts + 1 - (int64_t)pkt->ts : 0;
         st->_ts_mapped = true;
     }
     if (st->_ts_offset)

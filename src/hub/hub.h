@@ -59,17 +59,17 @@ struct hub_publisher_ops {
 struct hub_publisher {
     const struct hub_publisher_ops *ops;
     char client_ip[64];
-    char url[1024];       /* the full publish URL, for DescribeLiveStreamsOnlineList */
-    char query[1024];     /* the publish URL's query string (for callbacks) */
-    bool internal;        /* published by the studio, not by a network client */
+    char url[1024];   /* the full publish URL, for DescribeLiveStreamsOnlineList */
+    char query[1024]; /* the publish URL's query string (for callbacks) */
+    bool internal;    /* published by the studio, not by a network client */
 };
 
 /* Codec parameters and rates measured from the stream itself. */
 struct hub_stream_info {
-    int width, height;        /* from the AVC/HEVC sequence header's SPS */
-    double frame_rate;        /* video frames per second, measured */
-    int video_codec;          /* FLV codec id, -1 if none */
-    int audio_codec;          /* FLV codec id, -1 if none */
+    int width, height; /* from the AVC/HEVC sequence header's SPS */
+    double frame_rate; /* video frames per second, measured */
+    int video_codec;   /* FLV codec id, -1 if none */
+    int audio_codec;   /* FLV codec id, -1 if none */
     int audio_sample_rate, audio_channels;
     int video_kbps, audio_kbps; /* measured over the last few seconds */
     time_t publish_time;        /* wall clock */

@@ -8,8 +8,8 @@
 
 struct bits {
     const uint8_t *p;
-    size_t len;  /* bytes */
-    size_t pos;  /* bits */
+    size_t len; /* bytes */
+    size_t pos; /* bits */
     bool error;
 };
 

@@ -106,7 +106,7 @@ static struct {
 static const struct amf_limits amf_lim = {16, 4096};
 
 #define slog(s, level, fmt, ...)                                                                   \
-    oa_log(level, "rtmp %s%s%s: " fmt, (s)->peer, (s)->name[0] ? " " : "",                        \
+    oa_log(level, "rtmp %s%s%s: " fmt, (s)->peer, (s)->name[0] ? " " : "",                         \
            (s)->name[0] ? (s)->grant.domain : "", ##__VA_ARGS__)
 
 static void session_close(struct session *s, int level, const char *why);
@@ -573,7 +573,8 @@ static void on_data(struct session *s, struct packet *pkt)
         return;
     }
     amf_value_clear(&first);
-    struct packet *meta = packet_new_copy(PKT_META, pkt->ts, pkt->data + skip, pkt->size - (uint32_t)skip);
+    struct packet *meta =
+        packet_new_copy(PKT_META, pkt->ts, pkt->data + skip, pkt->size - (uint32_t)skip);
     hub_stream_push(s->pub, meta);
 }
 
@@ -627,7 +628,8 @@ static void on_message(struct session *s, struct rtmp_msg *m)
         break;
     case RTMP_MSG_DATA_AMF3:
         if (pkt->size > 0 && pkt->data[0] == 0) {
-            struct packet *q = packet_new_copy(RTMP_MSG_DATA_AMF0, pkt->ts, pkt->data + 1, pkt->size - 1);
+            struct packet *q =
+                packet_new_copy(RTMP_MSG_DATA_AMF0, pkt->ts, pkt->data + 1, pkt->size - 1);
             on_data(s, q);
             packet_unref(&q);
         }
@@ -650,7 +652,8 @@ static void on_message(struct session *s, struct rtmp_msg *m)
     case RTMP_MSG_USER_CONTROL:
         if (pkt->size >= 6 && oa_rb16(pkt->data) == 6) { /* PingRequest -> PingResponse */
             struct oa_buf b = OA_BUF_INIT(256);
-            rtmp_write_user_control(&b, (uint32_t)oa_cfg.rtmp_chunk_size, 7, oa_rb32(pkt->data + 2));
+            rtmp_write_user_control(&b, (uint32_t)oa_cfg.rtmp_chunk_size, 7,
+                                    oa_rb32(pkt->data + 2));
             send_raw(s, &b);
             oa_buf_free(&b);
         }
@@ -781,8 +784,8 @@ static void session_close(struct session *s, int level, const char *why)
     R.dead = s;
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                      int salen, void *arg)
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *arg)
 {
     char ip[64] = "?";
     int port = 0;
@@ -835,7 +838,8 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
                 session_close(s, OA_LOG_INFO, "closed");
         } else if (s->role == ROLE_NONE && now - s->created_ms > oa_cfg.rtmp_handshake_timeout_ms) {
             session_close(s, OA_LOG_INFO, "no publish or play in time");
-        } else if (s->role == ROLE_PUBLISH && now - s->last_input_ms > oa_cfg.rtmp_idle_timeout_ms) {
+        } else if (s->role == ROLE_PUBLISH &&
+                   now - s->last_input_ms > oa_cfg.rtmp_idle_timeout_ms) {
             session_close(s, OA_LOG_WARN, "publisher sent no media in time");
         }
     }
@@ -856,10 +860,10 @@ int rtmp_server_start(const char *addr)
         oa_log(OA_LOG_ERROR, "rtmp: bad listen address %s", addr);
         return OA_EINVAL;
     }
-    R.listener = evconnlistener_new_bind(oa_loop_base(), on_accept, NULL,
-                                         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-                                             LEV_OPT_CLOSE_ON_EXEC,
-                                         1024, (struct sockaddr *)&ss, sslen);
+    R.listener =
+        evconnlistener_new_bind(oa_loop_base(), on_accept, NULL,
+                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+                                1024, (struct sockaddr *)&ss, sslen);
     if (!R.listener) {
         oa_log(OA_LOG_ERROR, "rtmp: cannot listen on %s: %s", addr, strerror(errno));
         return -errno;

@@ -76,10 +76,10 @@ static struct packet *audio(uint32_t ts)
 static struct packet *avc_header(void)
 {
     /* AVCDecoderConfigurationRecord with a 320x240 baseline SPS. */
-    static const uint8_t b[] = {0x17, 0x00, 0, 0, 0, 0x01, 0x42, 0xc0, 0x0d, 0xff, 0xe1, 0x00,
-                                0x0f, 0x67, 0x42, 0xc0, 0x0d, 0xd9, 0x01, 0x41, 0xfb, 0x01,
-                                0x10, 0x00, 0x00, 0x03, 0x00, 0x10, 0x00, 0x00, 0x03, 0x01,
-                                0x00, 0x04, 0x68, 0xcb, 0x83, 0xcb, 0x20};
+    static const uint8_t b[] = {0x17, 0x00, 0,    0,    0,    0x01, 0x42, 0xc0, 0x0d, 0xff,
+                                0xe1, 0x00, 0x0f, 0x67, 0x42, 0xc0, 0x0d, 0xd9, 0x01, 0x41,
+                                0xfb, 0x01, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10, 0x00, 0x00,
+                                0x03, 0x01, 0x00, 0x04, 0x68, 0xcb, 0x83, 0xcb, 0x20};
     return packet_new_copy(PKT_VIDEO, 0, b, sizeof(b));
 }
 
@@ -119,7 +119,7 @@ static void test_fanout_shares_packets(void **state)
     hub_stream_push(st, audio(10));
     assert_int_equal(r1.n, 2);
     assert_int_equal(r2.n, 2);
-    assert_ptr_equal(r1.got[0], r2.got[0]); /* the same packet, not a copy */
+    assert_ptr_equal(r1.got[0], r2.got[0]);             /* the same packet, not a copy */
     assert_int_equal(atomic_load(&r1.got[0]->refs), 3); /* two sinks + the GOP cache */
     hub_unpublish(st);
     assert_int_equal(r1.unpublishes, 1);
