@@ -15,6 +15,7 @@
 #include "api/api.h"
 #include "api/domain.h"
 #include "api/stream.h"
+#include "record/record_api.h"
 
 /* clang-format off */
 
@@ -138,6 +139,137 @@ static const struct api_param_spec P_DescribeLiveStreamsControlHistory[] = {
 
 /* ===== recording parameter specs (record/record_api.c) ===== */
 
+static const struct api_param_spec P_AddLiveAppRecordConfig[] = {
+    {"DomainName", API_STR, true},
+    {"AppName", API_STR, true},
+    {"StreamName", API_STR, false},
+    {"OssEndpoint", API_STR, true},
+    {"OssBucket", API_STR, true},
+    {"RecordFormat", API_LIST, false},
+    {"TranscodeRecordFormat", API_LIST, false},
+    {"TranscodeTemplates", API_LIST, false},
+    {"OnDemand", API_INT, false},
+    {"DelayTime", API_INT, false},
+    {"StartTime", API_STR, false},
+    {"EndTime", API_STR, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_UpdateLiveAppRecordConfig[] = {
+    {"DomainName", API_STR, true},
+    {"AppName", API_STR, true},
+    {"StreamName", API_STR, false},
+    {"OssEndpoint", API_STR, true},
+    {"OssBucket", API_STR, false},
+    {"RecordFormat", API_LIST, false},
+    {"TranscodeRecordFormat", API_LIST, false},
+    {"TranscodeTemplates", API_LIST, false},
+    {"OnDemand", API_INT, false},
+    {"DelayTime", API_INT, false},
+    {"StartTime", API_STR, false},
+    {"EndTime", API_STR, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_DescribeLiveRecordConfig[] = {
+    {"DomainName", API_STR, true},
+    {"AppName", API_STR, false},
+    {"StreamName", API_STR, false},
+    {"PageNum", API_INT, false},
+    {"PageSize", API_INT, false},
+    {"Order", API_STR, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_DeleteLiveAppRecordConfig[] = {
+    {"DomainName", API_STR, true},
+    {"AppName", API_STR, true},
+    {"StreamName", API_STR, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_RealTimeRecordCommand[] = {
+    {"DomainName", API_STR, true},
+    {"AppName", API_STR, true},
+    {"StreamName", API_STR, true},
+    {"Command", API_STR, true},
+    {NULL},
+};
+
+static const struct api_param_spec P_DescribeLiveStreamRecordIndexFiles[] = {
+    {"DomainName", API_STR, true},
+    {"AppName", API_STR, true},
+    {"StreamName", API_STR, true},
+    {"StartTime", API_STR, true},
+    {"EndTime", API_STR, true},
+    {"PageNum", API_INT, false},
+    {"PageSize", API_INT, false},
+    {"Order", API_STR, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_DescribeLiveStreamRecordIndexFile[] = {
+    {"DomainName", API_STR, true},
+    {"AppName", API_STR, true},
+    {"StreamName", API_STR, true},
+    {"RecordId", API_STR, true},
+    {NULL},
+};
+
+static const struct api_param_spec P_DescribeLiveStreamRecordContent[] = {
+    {"DomainName", API_STR, true},
+    {"AppName", API_STR, true},
+    {"StreamName", API_STR, true},
+    {"StartTime", API_STR, true},
+    {"EndTime", API_STR, true},
+    {NULL},
+};
+
+static const struct api_param_spec P_CreateLiveStreamRecordIndexFiles[] = {
+    {"DomainName", API_STR, true},
+    {"AppName", API_STR, true},
+    {"StreamName", API_STR, true},
+    {"OssEndpoint", API_STR, true},
+    {"OssBucket", API_STR, true},
+    {"OssObject", API_STR, true},
+    {"StartTime", API_STR, true},
+    {"EndTime", API_STR, true},
+    {"EndTimeIncluded", API_BOOL, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_DeleteLiveStreamRecordIndexFiles[] = {
+    {"DomainName", API_STR, true},
+    {"AppName", API_STR, true},
+    {"StreamName", API_STR, true},
+    {"RecordId", API_LIST, true},
+    {"RemoveFile", API_BOOL, true},
+    {NULL},
+};
+
+static const struct api_param_spec P_LiveRecordNotifyConfig[] = {
+    {"DomainName", API_STR, true},
+    {"NotifyUrl", API_STR, true},
+    {"OnDemandUrl", API_STR, false},
+    {"NeedStatusNotify", API_BOOL, false},
+    {"NotifyReqAuth", API_BOOL, false},
+    {"NotifyAuthKey", API_STR, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_DescribeLiveRecordNotifyRecords[] = {
+    {"DomainName", API_STR, true},
+    {"StartTime", API_STR, true},
+    {"EndTime", API_STR, true},
+    {"PageNumber", API_INT, true},
+    {"PageSize", API_INT, true},
+    {"AppName", API_STR, false},
+    {"StreamName", API_STR, false},
+    {"Status", API_STR, false},
+    {"StorageType", API_STR, false},
+    {NULL},
+};
+
 /* ===== studio parameter specs (api/caster.c) ===== */
 
 const struct api_action api_actions[] = {
@@ -163,6 +295,21 @@ const struct api_action api_actions[] = {
     {"DescribeLiveStreamsControlHistory", api_describe_live_streams_control_history, 50, 1, P_DescribeLiveStreamsControlHistory},
 
     /* ===== recording (record/record_api.c) ===== */
+    {"AddLiveAppRecordConfig", api_add_live_app_record_config, 30, 1, P_AddLiveAppRecordConfig},
+    {"UpdateLiveAppRecordConfig", api_update_live_app_record_config, 30, 1, P_UpdateLiveAppRecordConfig},
+    {"DescribeLiveRecordConfig", api_describe_live_record_config, 100, 1, P_DescribeLiveRecordConfig},
+    {"DeleteLiveAppRecordConfig", api_delete_live_app_record_config, 50, 1, P_DeleteLiveAppRecordConfig},
+    {"RealTimeRecordCommand", api_real_time_record_command, 50, 1, P_RealTimeRecordCommand},
+    {"DescribeLiveStreamRecordIndexFiles", api_describe_live_stream_record_index_files, 15, 1, P_DescribeLiveStreamRecordIndexFiles},
+    {"DescribeLiveStreamRecordIndexFile", api_describe_live_stream_record_index_file, 100, 1, P_DescribeLiveStreamRecordIndexFile},
+    {"DescribeLiveStreamRecordContent", api_describe_live_stream_record_content, 50, 1, P_DescribeLiveStreamRecordContent},
+    {"CreateLiveStreamRecordIndexFiles", api_create_live_stream_record_index_files, 45, 1, P_CreateLiveStreamRecordIndexFiles},
+    {"DeleteLiveStreamRecordIndexFiles", api_delete_live_stream_record_index_files, 100, 1, P_DeleteLiveStreamRecordIndexFiles},
+    {"AddLiveRecordNotifyConfig", api_add_live_record_notify_config, 30, 1, P_LiveRecordNotifyConfig},
+    {"UpdateLiveRecordNotifyConfig", api_update_live_record_notify_config, 30, 1, P_LiveRecordNotifyConfig},
+    {"DescribeLiveRecordNotifyConfig", api_describe_live_record_notify_config, 50, 1, P_DomainName},
+    {"DeleteLiveRecordNotifyConfig", api_delete_live_record_notify_config, 30, 1, P_DomainName},
+    {"DescribeLiveRecordNotifyRecords", api_describe_live_record_notify_records, 100, 1, P_DescribeLiveRecordNotifyRecords},
 
     /* ===== studio (api/caster.c) ===== */
 };

@@ -17,6 +17,7 @@
 #include "hls/hls.h"
 #include "hub/hub.h"
 #include "hub/outq.h"
+#include "record/recorder.h"
 #include "record/storage.h"
 #include "rtmp/server.h"
 #include "store/account.h"
@@ -212,6 +213,8 @@ int app_start(void)
     oa_worker_start(oa_cfg.worker_threads);
     hub_init();
     outq_global_init();
+    if ((r = recorder_init()) != 0)
+        return r;
 
     if ((r = rtmp_server_start(oa_cfg.rtmp_listen)) || (r = http_server_start(oa_cfg.http_listen)))
         return r;
@@ -237,10 +240,12 @@ int app_run(void)
 void app_stop(void)
 {
     if (A.started) {
+        /* First: scenes unpublish while the hub and its sinks are intact. */
         rtmp_server_stop();
         http_flv_stop();
         hls_stop();
         hub_shutdown();
+        recorder_stop();
         http_server_stop();
         api_stop();
         oa_loop_drain_posts();

@@ -11,6 +11,7 @@
 #include "http/server.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -181,8 +182,7 @@ static int local_put(const char *bucket, const char *object, const void *p, size
     return r;
 }
 
-static int local_get(const char *bucket, const char *object, size_t max, uint8_t **out,
-                     size_t *len)
+static int local_get(const char *bucket, const char *object, size_t max, uint8_t **out, size_t *len)
 {
     char path[2200];
     int r = object_path(bucket, object, path, sizeof(path));
@@ -233,14 +233,142 @@ static int local_size(const char *bucket, const char *object, uint64_t *size)
     return 0;
 }
 
+static int local_read(const char *bucket, const char *object, uint64_t offset, void *buf, size_t n,
+                      size_t *got)
+{
+    char path[2200];
+    int r = object_path(bucket, object, path, sizeof(path));
+    if (r)
+        return r;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? OA_ENOTFOUND : -errno;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t k = pread(fd, (uint8_t *)buf + done, n - done, (off_t)(offset + done));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            r = -errno;
+            break;
+        }
+        if (k == 0)
+            break;
+        done += (size_t)k;
+    }
+    close(fd);
+    *got = done;
+    return r;
+}
+
+static int local_rename(const char *bucket, const char *from, const char *to)
+{
+    char a[2200], b[2200];
+    int r = object_path(bucket, from, a, sizeof(a));
+    if (!r)
+        r = object_path(bucket, to, b, sizeof(b));
+    if (!r)
+        r = make_parents(b);
+    if (r)
+        return r;
+    /* NOREPLACE: a finished recording is never overwritten by another one. */
+    if (renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_NOREPLACE) != 0) {
+        if (errno == EEXIST)
+            return OA_EEXIST;
+        return errno == ENOENT ? OA_ENOTFOUND : -errno;
+    }
+    return 0;
+}
+
+/* In-flight put() temporaries ("<object>.tmp<tid>") are not objects. */
+static bool is_put_temp(const char *name)
+{
+    const char *t = strstr(name, ".tmp");
+    if (!t)
+        return false;
+    for (t += 4; *t; t++) {
+        if (!isdigit((unsigned char)*t))
+            return false;
+    }
+    return true;
+}
+
+struct list_ctx {
+    const char *prefix;
+    bool (*fn)(const char *object, uint64_t size, void *arg);
+    void *arg;
+    bool stop;
+};
+
+/* Walks dir (path of bucket-relative `rel`, "" for the bucket root) depth first. */
+static int list_dir(const char *bucket_root, const char *rel, struct list_ctx *c, int depth)
+{
+    char path[2200];
+    if (depth > 64)
+        return 0;
+    oa_snprintf(path, sizeof(path), "%s%s%s", bucket_root, *rel ? "/" : "", rel);
+    DIR *d = opendir(path);
+    if (!d)
+        return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+    struct dirent *e;
+    int r = 0;
+    while (!c->stop && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char name[1100], full[2200];
+        if (oa_snprintf(name, sizeof(name), "%s%s%s", rel, *rel ? "/" : "", e->d_name))
+            continue;
+        /* Prune directories that cannot hold a match. */
+        size_t nl = strlen(name), pl = strlen(c->prefix);
+        if (strncmp(name, c->prefix, OA_MIN(nl, pl)) != 0)
+            continue;
+        oa_snprintf(full, sizeof(full), "%s/%s", bucket_root, name);
+        struct stat st;
+        if (stat(full, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            r = list_dir(bucket_root, name, c, depth + 1);
+            if (r)
+                break;
+        } else if (S_ISREG(st.st_mode) && nl >= pl && !is_put_temp(name)) {
+            if (!c->fn(name, (uint64_t)st.st_size, c->arg))
+                c->stop = true;
+        }
+    }
+    closedir(d);
+    return r;
+}
+
+static int local_list(const char *bucket, const char *prefix,
+                      bool (*fn)(const char *object, uint64_t size, void *arg), void *arg)
+{
+    char broot[1200];
+    if (!storage_bucket_valid(bucket))
+        return OA_EINVAL;
+    oa_snprintf(broot, sizeof(broot), "%s/%s", root, bucket);
+    struct list_ctx c = {prefix, fn, arg, false};
+    return list_dir(broot, "", &c, 0);
+}
+
 static int local_local_path(const char *bucket, const char *object, char *out, size_t outlen)
 {
     return object_path(bucket, object, out, outlen);
 }
 
 static const struct storage_ops local_ops = {
-    local_open, local_reopen, local_write,  local_sync, local_finish,
-    local_put,  local_get,    local_remove, local_size, local_local_path,
+    .open = local_open,
+    .reopen = local_reopen,
+    .write = local_write,
+    .sync = local_sync,
+    .finish = local_finish,
+    .put = local_put,
+    .get = local_get,
+    .remove = local_remove,
+    .size = local_size,
+    .read = local_read,
+    .rename = local_rename,
+    .list = local_list,
+    .local_path = local_local_path,
 };
 
 int storage_init_local(const char *data_dir)
@@ -263,8 +391,7 @@ static bool unreserved(unsigned char c)
     return isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/';
 }
 
-int storage_url(const char *host, const char *bucket, const char *object, char *out,
-                size_t outlen)
+int storage_url(const char *host, const char *bucket, const char *object, char *out, size_t outlen)
 {
     size_t o = 0;
     int r = oa_snprintf(out, outlen, "http://%s/oss/%s/", host, bucket);

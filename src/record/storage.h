@@ -14,6 +14,10 @@
  * Thread-safety: every function may be called from any thread; a writer
  * belongs to the one thread that opened it. Writers and put() may block on
  * disk, so the event loop only calls url/ref/valid functions.
+ *
+ * What a backend must provide is exactly the ops below: append-only writers
+ * (open/write/sync/finish, reopen to cut a damaged tail), whole-object
+ * put/get, ranged read, rename (S3: copy + delete), remove, size and list.
  */
 #ifndef OA_RECORD_STORAGE_H
 #define OA_RECORD_STORAGE_H
@@ -40,6 +44,23 @@ struct storage_ops {
     int (*remove)(const char *bucket, const char *object);
     /* Size of an object; OA_ENOTFOUND if absent. */
     int (*size)(const char *bucket, const char *object, uint64_t *size);
+    /*
+     * Reads up to n bytes at offset into buf; *got is the count (0 at the end).
+     * OA_ENOTFOUND if the object is absent.
+     */
+    int (*read)(const char *bucket, const char *object, uint64_t offset, void *buf, size_t n,
+                size_t *got);
+    /*
+     * Renames an object within a bucket without replacing: OA_EEXIST if `to`
+     * exists, OA_ENOTFOUND if `from` does not.
+     */
+    int (*rename)(const char *bucket, const char *from, const char *to);
+    /*
+     * Calls fn(object, size, arg) for every object whose name starts with
+     * prefix (any depth), in no particular order; fn returns false to stop.
+     */
+    int (*list)(const char *bucket, const char *prefix,
+                bool (*fn)(const char *object, uint64_t size, void *arg), void *arg);
     /* A local path for libavformat to read (NULL if the backend has none). */
     int (*local_path)(const char *bucket, const char *object, char *out, size_t outlen);
 };
@@ -55,8 +76,7 @@ bool storage_object_valid(const char *object);
  * The URL that plays an object: http://<host>/oss/<bucket>/<object>, with
  * the object's characters percent-encoded as needed. host carries the port.
  */
-int storage_url(const char *host, const char *bucket, const char *object, char *out,
-                size_t outlen);
+int storage_url(const char *host, const char *bucket, const char *object, char *out, size_t outlen);
 /* A relative reference from object `from` to object `to` in one bucket ("../ts/1.ts"). */
 int storage_ref(const char *from, const char *to, char *out, size_t outlen);
 
