@@ -16,6 +16,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "record/config.h"
 
 #include <ctype.h>
 
@@ -223,7 +224,8 @@ int api_delete_live_domain(struct api_req *r)
     if (api_domain_owned(r, api_str(r, "DomainName"), &d))
         return -1;
     size_t kicked = api_streams_kick_domain(d.name, "domain deleted");
-    if (domain_delete(d.name))
+    /* Recordings already made stay in storage and in the index; the configs go. */
+    if (domain_delete(d.name) || rec_configs_delete_domain(d.name))
         return api_error_internal(r);
     oa_log(OA_LOG_INFO, "api: account %lld deleted domain %s (%zu publishers disconnected)",
            (long long)r->account_id, d.name, kicked);

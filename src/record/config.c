@@ -285,6 +285,19 @@ int rec_config_delete(const char *domain, const char *app, const char *stream)
     return r;
 }
 
+int rec_configs_delete_domain(const char *domain)
+{
+    sqlite3_stmt *st = db_prepare("DELETE FROM record_configs WHERE domain = ?");
+    if (!st)
+        return OA_EDB;
+    sqlite3_bind_text(st, 1, domain, -1, SQLITE_TRANSIENT);
+    int r = db_step_done(st);
+    if (r)
+        return r;
+    r = rec_notify_config_delete(domain);
+    return r == OA_ENOTFOUND ? 0 : r;
+}
+
 int rec_config_list(const char *domain, const char *app, const char *stream, bool desc, int offset,
                     int limit, void (*fn)(const struct rec_config *c, void *arg), void *arg,
                     int *total)

@@ -67,6 +67,8 @@ int rec_config_update(const struct rec_config *c);
 /* Exact triple; 0, OA_ENOTFOUND or OA_EDB. */
 int rec_config_get(const char *domain, const char *app, const char *stream, struct rec_config *out);
 int rec_config_delete(const char *domain, const char *app, const char *stream);
+/* Deletes every record config and the callback config of a domain (DeleteLiveDomain). */
+int rec_configs_delete_domain(const char *domain);
 
 /*
  * Configs of a domain filtered by app and stream (NULL = any), ordered by

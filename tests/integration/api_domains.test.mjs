@@ -178,14 +178,21 @@ test('DeleteLiveDomain disconnects publishers and the name no longer falls back 
   const url = `${srv.rtmp}/live/g1?vhost=gone.example.com`;
   const p = publish(url, { seconds: 60 });
   await waitOnline(pop, 'gone.example.com', 'g1');
+  await pop.call('AddLiveAppRecordConfig', {
+    DomainName: 'gone.example.com', AppName: 'live', OssEndpoint: 'local', OssBucket: 'gone-bucket',
+    RecordFormat: [{ Format: 'flv', OssObjectPrefix: 'r/{AppName}/{StreamName}/{EscapedStartTime}_{EscapedEndTime}' }],
+    OnDemand: 7,
+  });
   await pop.call('DeleteLiveDomain', { DomainName: 'gone.example.com' });
   await exitsWithin(p, 5000);
   await expectCode(pop.call('DescribeLiveDomainDetail', { DomainName: 'gone.example.com' }), 'InvalidDomain.NotFound');
   await expectCode(pop.call('DeleteLiveDomain', { DomainName: 'gone.example.com' }), 'InvalidDomain.NotFound');
   await publishRefused(url);
   assert.equal(await httpStatus(`${srv.http}/live/g1.flv?vhost=gone.example.com`), 404);
-  // Added again, it works again.
+  // Added again, it works again - without the old domain's record configs.
   await addDomain(pop, 'gone.example.com');
+  const cfgs = await pop.call('DescribeLiveRecordConfig', { DomainName: 'gone.example.com' });
+  assert.equal(cfgs.TotalNum, 0);
   const p2 = publish(url, { seconds: 60 });
   await waitOnline(pop, 'gone.example.com', 'g1');
   p2.proc.kill('SIGTERM');
