@@ -49,6 +49,9 @@ struct oa_config {
     int worker_threads;
     int record_threads;
     int record_queue_ms;
+    int record_queue_bytes;
+    int record_thread_queue_bytes;
+    int record_fault_write_delay_ms;
     int record_fsync_ms;
     /* studio */
     int studio_input_timeout_ms;

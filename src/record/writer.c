@@ -125,7 +125,7 @@ static struct {
     int n;
     rec_wevent_fn *fn;
     bool started;
-    int stall_ms; /* test hook: a slow disk (ONAIR_RECORD_TEST_STALL_MS per packet) */
+    int stall_ms; /* fault injection: a slow disk (record_fault_write_delay_ms per packet) */
 } WR;
 
 /* ===== pure helpers ===== */
@@ -920,9 +920,7 @@ static void handover(void *arg)
 
 int rec_writers_start(int nthreads, rec_wevent_fn *fn)
 {
-    const char *stall = getenv("ONAIR_RECORD_TEST_STALL_MS");
-    long long v;
-    WR.stall_ms = stall && oa_parse_int(stall, 0, 10000, &v) == 0 ? (int)v : 0;
+    WR.stall_ms = oa_cfg.record_fault_write_delay_ms;
     WR.fn = fn;
     WR.t = oa_calloc((size_t)nthreads, sizeof(*WR.t));
     for (int i = 0; i < nthreads; i++) {
@@ -1032,7 +1030,7 @@ int rec_writer_backlog(struct rec_writer *w, uint32_t newest_ts)
     int64_t from = done >= 0 ? done : w->first_enq_ts;
     int64_t ms = from >= 0 ? (int64_t)(int32_t)(newest_ts - (uint32_t)from) : 0;
     int64_t pct = OA_MAX(ms, 0) * 100 / OA_MAX(oa_cfg.record_queue_ms, 1);
-    pct = OA_MAX(pct, atomic_load(&w->queued_bytes) * 100 / REC_QUEUE_MAX_BYTES);
-    pct = OA_MAX(pct, atomic_load(&w->t->queued_bytes) * 100 / REC_THREAD_QUEUE_MAX_BYTES);
+    pct = OA_MAX(pct, atomic_load(&w->queued_bytes) * 100 / oa_cfg.record_queue_bytes);
+    pct = OA_MAX(pct, atomic_load(&w->t->queued_bytes) * 100 / oa_cfg.record_thread_queue_bytes);
     return (int)OA_MIN(pct, 1000000);
 }

@@ -97,11 +97,9 @@ void rec_writer_close(struct rec_writer *w);
 
 /*
  * How full w's queue is, in percent of the tightest limit: record_queue_ms of
- * media, REC_QUEUE_MAX_BYTES for the recording, REC_THREAD_QUEUE_MAX_BYTES for
+ * media, record_queue_bytes for the recording, record_thread_queue_bytes for
  * its thread. newest_ts is the timestamp about to be queued. Loop thread.
  */
-#define REC_QUEUE_MAX_BYTES ((int64_t)64 << 20)
-#define REC_THREAD_QUEUE_MAX_BYTES ((int64_t)512 << 20)
 int rec_writer_backlog(struct rec_writer *w, uint32_t newest_ts);
 
 /*

@@ -182,7 +182,7 @@ test('DelayTime passing without the stream finishes the file', async () => {
 });
 
 test('a disk too slow for the stream: the recording falls behind and says so; players get everything', async () => {
-  const slow = await startServer({ env: { ONAIR_RECORD_TEST_STALL_MS: '40' }, args: ['--set', 'record_queue_ms=1000'] });
+  const slow = await startServer({ args: ['--set', 'record_queue_ms=1000', '--set', 'record_fault_write_delay_ms=40'] });
   try {
     const sapi = recApi(slow);
     await sapi.addConfig({ AppName: 'live', OssBucket: 'rec', OnDemand: 0, RecordFormat: [{ Format: 'flv' }] });
