@@ -39,7 +39,7 @@ static const struct setting settings[] = {
     I(rtmp_ack_window, 2500000, 4096, 100000000, "acknowledgement window announced to peers"),
     I(rtmp_handshake_timeout_ms, 10000, 100, 600000, "time allowed to finish handshake and connect"),
     I(rtmp_idle_timeout_ms, 30000, 1000, 3600000, "a publisher sending nothing this long is closed"),
-    I(max_connections, 20000, 1, 1000000, "RTMP + HTTP connections accepted at once"),
+    I(max_connections, 20000, 1, 1000000, "RTMP connections accepted at once"),
     I(gop_cache, 1, 0, 1, "keep the current GOP so new players start at once"),
     I(gop_cache_max_ms, 15000, 0, 600000, "longest GOP kept (longer GOPs are not cached)"),
     I(gop_cache_max_bytes, 33554432, 0, 1073741824, "largest GOP kept in bytes"),
