@@ -13,6 +13,7 @@
  * `grep ActionName` shows the whole registration at once.
  */
 #include "api/api.h"
+#include "api/caster.h"
 #include "api/domain.h"
 #include "api/stream.h"
 #include "record/record_api.h"
@@ -272,6 +273,203 @@ static const struct api_param_spec P_DescribeLiveRecordNotifyRecords[] = {
 
 /* ===== studio parameter specs (api/caster.c) ===== */
 
+static const struct api_param_spec P_CreateCaster[] = {
+    {"ClientToken", API_STR, true},
+    {"ChargeType", API_STR, true},
+    {"NormType", API_INT, true},
+    {"CasterName", API_STR, false},
+    {"CasterTemplate", API_STR, false},
+    {"PurchaseTime", API_STR, false},
+    {"ExpireTime", API_STR, false},
+    {"ResourceGroupId", API_STR, false},
+    {"Tag", API_LIST, false},
+    {"MicMode", API_INT, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_CopyCaster[] = {
+    {"SrcCasterId", API_STR, true},
+    {"CasterName", API_STR, true},
+    {"ClientToken", API_STR, true},
+    {NULL},
+};
+
+static const struct api_param_spec P_CasterId[] = {
+    {"CasterId", API_STR, true},
+    {NULL},
+};
+
+static const struct api_param_spec P_StartCaster[] = {
+    {"CasterId", API_STR, true},
+    {"PlayerType", API_INT, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_DescribeCasters[] = {
+    {"CasterId", API_STR, false},
+    {"CasterName", API_STR, false},
+    {"NormType", API_INT, false},
+    {"Status", API_INT, false},
+    {"ChargeType", API_INT, false},
+    {"StartTime", API_STR, false},
+    {"EndTime", API_STR, false},
+    {"PageNum", API_INT, false},
+    {"PageSize", API_INT, false},
+    {"OrderByModifyAsc", API_STR, false},
+    {"ResourceGroupId", API_STR, false},
+    {"Tag", API_LIST, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_SetCasterConfig[] = {
+    {"CasterId", API_STR, true},
+    {"CasterName", API_STR, false},
+    {"DomainName", API_STR, false},
+    {"TranscodeConfig", API_JSON, false},
+    {"RecordConfig", API_JSON, false},
+    {"SideOutputUrl", API_STR, false},
+    {"SideOutputUrlList", API_STR, false},
+    {"Delay", API_FLOAT, false},
+    {"UrgentMaterialId", API_STR, false},
+    {"UrgentLiveStreamUrl", API_STR, false},
+    {"UrgentImageId", API_STR, false},
+    {"UrgentImageUrl", API_STR, false},
+    {"AutoSwitchUrgentOn", API_BOOL, false},
+    {"AutoSwitchUrgentConfig", API_JSON, false},
+    {"ProgramEffect", API_INT, false},
+    {"ProgramName", API_STR, false},
+    {"ChannelEnable", API_INT, false},
+    {"CallbackUrl", API_STR, false},
+    {"SyncGroupsConfig", API_JSON, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_AddCasterVideoResource[] = {
+    {"CasterId", API_STR, true},
+    {"ResourceName", API_STR, true},
+    {"LocationId", API_STR, false},
+    {"LiveStreamUrl", API_STR, false},
+    {"VodUrl", API_STR, false},
+    {"MaterialId", API_STR, false},
+    {"ImageId", API_STR, false},
+    {"ImageUrl", API_STR, false},
+    {"BeginOffset", API_INT, false},
+    {"EndOffset", API_INT, false},
+    {"RepeatNum", API_INT, false},
+    {"PtsCallbackInterval", API_INT, false},
+    {"FixedDelayDuration", API_INT, false},
+    {"InputType", API_INT, false},
+    {"StreamId", API_STR, false},
+    {"StreamMonitor", API_STR, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_ModifyCasterVideoResource[] = {
+    {"CasterId", API_STR, true},
+    {"ResourceId", API_STR, true},
+    {"ResourceName", API_STR, false},
+    {"LiveStreamUrl", API_STR, false},
+    {"VodUrl", API_STR, false},
+    {"MaterialId", API_STR, false},
+    {"ImageId", API_STR, false},
+    {"ImageUrl", API_STR, false},
+    {"BeginOffset", API_INT, false},
+    {"EndOffset", API_INT, false},
+    {"RepeatNum", API_INT, false},
+    {"PtsCallbackInterval", API_INT, false},
+    {"FixedDelayDuration", API_INT, false},
+    {"InputType", API_INT, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_CasterResource[] = {
+    {"CasterId", API_STR, true},
+    {"ResourceId", API_STR, true},
+    {NULL},
+};
+
+static const struct api_param_spec P_AddCasterLayout[] = {
+    {"CasterId", API_STR, true},
+    {"BlendList", API_LIST, true},
+    {"MixList", API_LIST, true},
+    {"VideoLayer", API_LIST, true},
+    {"AudioLayer", API_LIST, true},
+    {NULL},
+};
+
+static const struct api_param_spec P_ModifyCasterLayout[] = {
+    {"CasterId", API_STR, true},
+    {"LayoutId", API_STR, true},
+    {"BlendList", API_LIST, true},
+    {"MixList", API_LIST, true},
+    {"VideoLayer", API_LIST, true},
+    {"AudioLayer", API_LIST, true},
+    {NULL},
+};
+
+static const struct api_param_spec P_CasterLayout[] = {
+    {"CasterId", API_STR, true},
+    {"LayoutId", API_STR, true},
+    {NULL},
+};
+
+static const struct api_param_spec P_DescribeCasterLayouts[] = {
+    {"CasterId", API_STR, true},
+    {"LayoutId", API_STR, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_DescribeCasterScenes[] = {
+    {"CasterId", API_STR, true},
+    {"SceneId", API_STR, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_CasterScene[] = {
+    {"CasterId", API_STR, true},
+    {"SceneId", API_STR, true},
+    {NULL},
+};
+
+static const struct api_param_spec P_SetCasterSceneConfig[] = {
+    {"CasterId", API_STR, true},
+    {"SceneId", API_STR, true},
+    {"LayoutId", API_STR, false},
+    {"ComponentId", API_LIST, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_UpdateCasterSceneConfig[] = {
+    {"CasterId", API_STR, true},
+    {"SceneId", API_STR, true},
+    {"LayoutId", API_STR, true},
+    {"ComponentId", API_LIST, false},
+    {NULL},
+};
+
+static const struct api_param_spec P_DeleteCasterSceneConfig[] = {
+    {"CasterId", API_STR, true},
+    {"SceneId", API_STR, true},
+    {"Type", API_STR, true},
+    {NULL},
+};
+
+static const struct api_param_spec P_CopyCasterSceneConfig[] = {
+    {"CasterId", API_STR, true},
+    {"FromSceneId", API_STR, true},
+    {"ToSceneId", API_STR, true},
+    {NULL},
+};
+
+static const struct api_param_spec P_UpdateCasterSceneAudio[] = {
+    {"CasterId", API_STR, true},
+    {"SceneId", API_STR, true},
+    {"FollowEnable", API_INT, false},
+    {"MixList", API_LIST, false},
+    {"AudioLayer", API_LIST, false},
+    {NULL},
+};
+
 const struct api_action api_actions[] = {
     /* ===== domains (api/domain.c) ===== */
     {"AddLiveDomain", api_add_live_domain, 30, 1, P_AddLiveDomain},
@@ -312,6 +510,33 @@ const struct api_action api_actions[] = {
     {"DescribeLiveRecordNotifyRecords", api_describe_live_record_notify_records, 100, 1, P_DescribeLiveRecordNotifyRecords},
 
     /* ===== studio (api/caster.c) ===== */
+    {"CreateCaster", api_create_caster, 10, 1, P_CreateCaster},
+    {"CopyCaster", api_copy_caster, 10, 1, P_CopyCaster},
+    {"DeleteCaster", api_delete_caster, 10, 1, P_CasterId},
+    {"DescribeCasters", api_describe_casters, 15, 1, P_DescribeCasters},
+    {"SetCasterConfig", api_set_caster_config, 10, 1, P_SetCasterConfig},
+    {"DescribeCasterConfig", api_describe_caster_config, 15, 1, P_CasterId},
+    {"StartCaster", api_start_caster, 10, 1, P_StartCaster},
+    {"StopCaster", api_stop_caster, 10, 1, P_CasterId},
+    {"RestartCaster", api_restart_caster, 10, 1, P_CasterId},
+    {"AddCasterVideoResource", api_add_caster_video_resource, 10, 1, P_AddCasterVideoResource},
+    {"ModifyCasterVideoResource", api_modify_caster_video_resource, 10, 1, P_ModifyCasterVideoResource},
+    {"DeleteCasterVideoResource", api_delete_caster_video_resource, 10, 1, P_CasterResource},
+    {"DescribeCasterVideoResources", api_describe_caster_video_resources, 15, 1, P_CasterId},
+    {"AddCasterLayout", api_add_caster_layout, 10, 1, P_AddCasterLayout},
+    {"ModifyCasterLayout", api_modify_caster_layout, 10, 1, P_ModifyCasterLayout},
+    {"DeleteCasterLayout", api_delete_caster_layout, 10, 1, P_CasterLayout},
+    {"DescribeCasterLayouts", api_describe_caster_layouts, 15, 1, P_DescribeCasterLayouts},
+    {"DescribeCasterScenes", api_describe_caster_scenes, 15, 1, P_DescribeCasterScenes},
+    {"DescribeCasterStreamUrl", api_describe_caster_stream_url, 15, 1, P_CasterId},
+    {"StartCasterScene", api_start_caster_scene, 10, 1, P_CasterScene},
+    {"StopCasterScene", api_stop_caster_scene, 10, 1, P_CasterScene},
+    {"SetCasterSceneConfig", api_set_caster_scene_config, 10, 1, P_SetCasterSceneConfig},
+    {"UpdateCasterSceneConfig", api_update_caster_scene_config, 10, 1, P_UpdateCasterSceneConfig},
+    {"DeleteCasterSceneConfig", api_delete_caster_scene_config, 10, 1, P_DeleteCasterSceneConfig},
+    {"CopyCasterSceneConfig", api_copy_caster_scene_config, 10, 1, P_CopyCasterSceneConfig},
+    {"UpdateCasterSceneAudio", api_update_caster_scene_audio, 10, 1, P_UpdateCasterSceneAudio},
+    {"DescribeCasterSceneAudio", api_describe_caster_scene_audio, 15, 1, P_CasterScene},
 };
 
 /* clang-format on */

@@ -24,6 +24,7 @@
 #include "store/db.h"
 #include "store/domain.h"
 #include "store/streams.h"
+#include "studio/caster.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -222,6 +223,9 @@ int app_start(void)
     api_init();
     hls_init();
     storage_http_init();
+    /* Last: casters that were running start again, reading inputs through the hub. */
+    if ((r = caster_init()) != 0)
+        return r;
 
     A.sigterm = evsignal_new(oa_loop_base(), SIGTERM, on_signal, NULL);
     A.sigint = evsignal_new(oa_loop_base(), SIGINT, on_signal, NULL);
@@ -241,6 +245,7 @@ void app_stop(void)
 {
     if (A.started) {
         /* First: scenes unpublish while the hub and its sinks are intact. */
+        caster_shutdown();
         rtmp_server_stop();
         http_flv_stop();
         hls_stop();

@@ -1,6 +1,11 @@
 /*
- * compose.c - black fills, swscale into the canvas, still-picture caching
- * and alpha blending.
+ * compose.c - black fills, swscale into per-layer frames copied into the
+ * canvas, still-picture caching and alpha blending.
+ *
+ * Every layer is scaled into its slot's own frame and copied into the
+ * canvas: swscale's SIMD writers round each row up to whole blocks, so
+ * scaling straight into the canvas painted up to 15 pixels to the right of
+ * any layer whose width is not a multiple of 16.
  *
  * Pointers into a cropped source are computed per plane from the pixel
  * format's descriptor (chroma shifts and pixel steps), so swscale reads only
@@ -179,6 +184,26 @@ static bool has_alpha(enum AVPixelFormat fmt)
     return d && (d->flags & (AV_PIX_FMT_FLAG_ALPHA | AV_PIX_FMT_FLAG_PAL));
 }
 
+/* Makes s->scaled a w x h frame of format fmt (its content is not kept valid). */
+static int slot_frame(struct slot *s, int w, int h, enum AVPixelFormat fmt)
+{
+    s->scaled_ok = false;
+    if (s->scaled && s->scaled->width == w && s->scaled->height == h && s->scaled->format == fmt)
+        return 0;
+    av_frame_free(&s->scaled);
+    s->scaled = av_frame_alloc();
+    if (!s->scaled)
+        return OA_ECODEC;
+    s->scaled->width = w;
+    s->scaled->height = h;
+    s->scaled->format = fmt;
+    if (av_frame_get_buffer(s->scaled, 0) < 0) {
+        av_frame_free(&s->scaled);
+        return OA_ECODEC;
+    }
+    return 0;
+}
+
 /* Makes s->scaled hold the visible part of a still picture. */
 static int prepare_still(struct slot *s, AVFrame *f, const struct studio_place *pl, uint64_t gen)
 {
@@ -188,21 +213,8 @@ static int prepare_still(struct slot *s, AVFrame *f, const struct studio_place *
         memcmp(&s->src, &r, sizeof(r)) == 0)
         return 0;
     enum AVPixelFormat dfmt = has_alpha(f->format) ? AV_PIX_FMT_YUVA420P : AV_PIX_FMT_YUV420P;
-    if (!s->scaled || s->scaled->width != d.w || s->scaled->height != d.h ||
-        s->scaled->format != dfmt) {
-        av_frame_free(&s->scaled);
-        s->scaled = av_frame_alloc();
-        if (!s->scaled)
-            return OA_ECODEC;
-        s->scaled->width = d.w;
-        s->scaled->height = d.h;
-        s->scaled->format = dfmt;
-        if (av_frame_get_buffer(s->scaled, 0) < 0) {
-            av_frame_free(&s->scaled);
-            return OA_ECODEC;
-        }
-    }
-    s->scaled_ok = false;
+    if (slot_frame(s, d.w, d.h, dfmt) < 0)
+        return OA_ECODEC;
     int r2 = scale_into(s, f, r, d.w, d.h, dfmt, s->scaled->data, s->scaled->linesize);
     if (r2 < 0)
         return r2;
@@ -281,8 +293,19 @@ int studio_compose_layer(struct studio_composer *c, int slot, AVFrame *cv,
             blit_still(s, cv, pl->dst);
         return r;
     }
-    s->scaled_ok = false;
-    uint8_t *dp[4];
-    canvas_ptrs(cv, pl->dst, dp);
-    return scale_into(s, src, pl->src, pl->dst.w, pl->dst.h, AV_PIX_FMT_YUV420P, dp, cv->linesize);
+    /*
+     * swscale writes whole SIMD blocks, up to 15 pixels past the end of each
+     * row: scaled straight into the canvas, a layer whose width is not a
+     * multiple of 16 would paint over what lies to its right. So it is
+     * scaled into the slot's own (padded) frame and copied from there.
+     */
+    if (slot_frame(s, pl->dst.w, pl->dst.h, AV_PIX_FMT_YUV420P) < 0)
+        return OA_ECODEC;
+    int r = scale_into(s, src, pl->src, pl->dst.w, pl->dst.h, AV_PIX_FMT_YUV420P, s->scaled->data,
+                       s->scaled->linesize);
+    if (r < 0)
+        return r;
+    s->opaque = true;
+    blit_still(s, cv, pl->dst);
+    return 0;
 }

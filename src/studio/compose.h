@@ -2,11 +2,13 @@
  * compose.h - drawing layers onto a scene's canvas (YUV 4:2:0, limited range).
  *
  * The composer belongs to one scene thread. Moving pictures are scaled by
- * swscale straight into the canvas planes at the layer's position (no
- * intermediate frame); the swscale context of each layer slot is kept while
- * the source size, format and destination size stay the same. Still
- * pictures (images) are scaled once into a per-layer buffer and then only
- * copied, or alpha-blended if the image has transparency.
+ * swscale into a per-layer frame and copied into the canvas at the layer's
+ * position (swscale writes whole SIMD blocks past the end of each row, so it
+ * cannot write into a rectangle of the canvas directly); the swscale context
+ * of each layer slot is kept while the source size, format and destination
+ * size stay the same. Still pictures (images) are scaled once into the
+ * per-layer frame and then only copied, or alpha-blended if the image has
+ * transparency.
  */
 #ifndef OA_STUDIO_COMPOSE_H
 #define OA_STUDIO_COMPOSE_H
