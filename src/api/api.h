@@ -64,8 +64,8 @@ typedef int api_handler_fn(struct api_req *r);
 struct api_action {
     const char *name;
     api_handler_fn *handler;
-    int limit;    /* requests allowed per window, per account */
-    int window_s; /* 1 for a QPS limit, 60 for a per-minute one */
+    int limit;                           /* requests allowed per window, per account */
+    int window_s;                        /* 1 for a QPS limit, 60 for a per-minute one */
     const struct api_param_spec *params; /* terminated by {NULL} */
 };
 
@@ -97,8 +97,7 @@ bool api_has(struct api_req *r, const char *name);
  */
 int api_int(struct api_req *r, const char *name, long long min, long long max, long long def,
             long long *out);
-int api_float(struct api_req *r, const char *name, double min, double max, double def,
-              double *out);
+int api_float(struct api_req *r, const char *name, double min, double max, double def, double *out);
 int api_bool(struct api_req *r, const char *name, bool def, bool *out);
 /* A list parameter (Name.N) as a JSON array (borrowed), or NULL. */
 json_t *api_list_param(struct api_req *r, const char *name);

@@ -106,9 +106,9 @@ static int ensure_default_account(void)
             int64_t n = account_count();
             if (n > 0) {
                 /* An earlier start created accounts; the first one is the default. */
-                sqlite3_stmt *st = db_prepare(
-                    "SELECT a.id, k.key_id FROM accounts a JOIN access_keys k ON "
-                    "k.account_id = a.id ORDER BY a.id LIMIT 1");
+                sqlite3_stmt *st =
+                    db_prepare("SELECT a.id, k.key_id FROM accounts a JOIN access_keys k ON "
+                               "k.account_id = a.id ORDER BY a.id LIMIT 1");
                 if (st && sqlite3_step(st) == SQLITE_ROW) {
                     account_id = sqlite3_column_int64(st, 0);
                     oa_strlcpy(A.key_id, db_col_text(st, 1), sizeof(A.key_id));
@@ -201,8 +201,7 @@ int app_start(void)
     if (!r)
         r = ensure_default_account();
     if (r) {
-        oa_log(OA_LOG_ERROR, "cannot prepare the state in %s: %s", oa_cfg.data_dir,
-               oa_strerror(r));
+        oa_log(OA_LOG_ERROR, "cannot prepare the state in %s: %s", oa_cfg.data_dir, oa_strerror(r));
         return r;
     }
     if (storage_init_local(oa_cfg.data_dir) != 0) {

@@ -23,9 +23,18 @@ struct setting {
     const char *help;
 };
 
-#define S(k, def, help) {#k, K_STR, offsetof(struct oa_config, k), sizeof(((struct oa_config *)0)->k), def, 0, 0, help}
-#define I(k, def, lo, hi, help) {#k, K_INT, offsetof(struct oa_config, k), 0, #def, lo, hi, help}
+#define S(k, def, help)                                                                            \
+    {                                                                                              \
+#k, K_STR, offsetof(struct oa_config, k), sizeof(((struct oa_config *)0)->k), def, 0, 0,   \
+            help                                                                                   \
+    }
+#define I(k, def, lo, hi, help)                                                                    \
+    {                                                                                              \
+#k, K_INT, offsetof(struct oa_config, k), 0, #def, lo, hi, help                            \
+    }
 
+/* One row per setting; kept one line each so the table reads as a table. */
+/* clang-format off */
 static const struct setting settings[] = {
     S(rtmp_listen, "0.0.0.0:1935", "RTMP listener address:port"),
     S(http_listen, "0.0.0.0:8080", "HTTP listener (API, HTTP-FLV, HLS, recordings)"),
@@ -67,6 +76,7 @@ static const struct setting settings[] = {
     I(studio_x264_threads, 0, 0, 64, "x264 threads per studio scene (0: automatic)"),
     S(studio_x264_preset, "veryfast", "x264 preset for studio scenes"),
 };
+/* clang-format on */
 
 static int apply(struct oa_config *c, const struct setting *s, const char *value, char *err,
                  size_t errlen)
@@ -100,8 +110,7 @@ void oa_config_defaults(struct oa_config *c)
     }
 }
 
-int oa_config_set(struct oa_config *c, const char *key, const char *value, char *err,
-                  size_t errlen)
+int oa_config_set(struct oa_config *c, const char *key, const char *value, char *err, size_t errlen)
 {
     for (size_t i = 0; i < OA_ARRAY_SIZE(settings); i++) {
         if (strcmp(settings[i].key, key) == 0)

@@ -153,8 +153,7 @@ int account_create(const char *name, char key_id[ACCOUNT_KEY_ID_MAX + 1],
     return 0;
 }
 
-int account_ensure_key(const char *key_id, const char *secret, int64_t *account_id,
-                       bool *created)
+int account_ensure_key(const char *key_id, const char *secret, int64_t *account_id, bool *created)
 {
     char old[ACCOUNT_SECRET_MAX + 1];
     bool active;
@@ -192,8 +191,8 @@ int account_lookup(const char *key_id, int64_t *account_id, char secret[ACCOUNT_
     if (sqlite3_step(st) == SQLITE_ROW) {
         *account_id = sqlite3_column_int64(st, 0);
         *active = strcmp(db_col_text(st, 2), "Active") == 0;
-        r = unseal(key_id, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
-                   secret, ACCOUNT_SECRET_MAX + 1);
+        r = unseal(key_id, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), secret,
+                   ACCOUNT_SECRET_MAX + 1);
         if (r)
             oa_log(OA_LOG_ERROR, "store: secret of %s does not decrypt (wrong master.key?)",
                    key_id);

@@ -30,8 +30,7 @@ int account_create(const char *name, char key_id[ACCOUNT_KEY_ID_MAX + 1],
  * Makes sure key_id exists with this secret (creating an account for it, or
  * updating the stored secret). Sets *account_id and *created.
  */
-int account_ensure_key(const char *key_id, const char *secret, int64_t *account_id,
-                       bool *created);
+int account_ensure_key(const char *key_id, const char *secret, int64_t *account_id, bool *created);
 
 /*
  * Looks key_id up. Returns 0 and fills *account_id, secret and *active;

@@ -152,10 +152,9 @@ static void *checkpointer(void *arg)
         pthread_cond_timedwait(&D.cv, &D.mu, &ts);
         bool stopping = D.stop;
         pthread_mutex_unlock(&D.mu);
-        int r = sqlite3_wal_checkpoint_v2(db, NULL,
-                                          stopping ? SQLITE_CHECKPOINT_TRUNCATE
-                                                   : SQLITE_CHECKPOINT_PASSIVE,
-                                          NULL, NULL);
+        int r = sqlite3_wal_checkpoint_v2(
+            db, NULL, stopping ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, NULL,
+            NULL);
         if (r != SQLITE_OK && r != SQLITE_BUSY)
             oa_log(OA_LOG_WARN, "db: checkpoint failed: %s", sqlite3_errmsg(db));
         pthread_mutex_lock(&D.mu);

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #define DOMAIN_COLS                                                                                \
-    "name, account_id, type, status, region, scope, description, resource_group, created, "      \
+    "name, account_id, type, status, region, scope, description, resource_group, created, "        \
     "modified"
 
 static void read_row(sqlite3_stmt *st, struct domain *d)
@@ -51,8 +51,8 @@ int domain_add(const struct domain *d)
     struct domain existing;
     if (domain_get(d->name, &existing) == 0)
         return OA_EEXIST;
-    sqlite3_stmt *st = db_prepare("INSERT INTO domains (" DOMAIN_COLS
-                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    sqlite3_stmt *st =
+        db_prepare("INSERT INTO domains (" DOMAIN_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st)
         return OA_EDB;
     int64_t now = (int64_t)time(NULL);
@@ -129,7 +129,7 @@ int domain_set_account(const char *name, int64_t account_id)
 int domain_foreach(int64_t account_id, void (*fn)(const struct domain *d, void *arg), void *arg)
 {
     sqlite3_stmt *st = db_prepare_cached("SELECT " DOMAIN_COLS " FROM domains "
-                                  "WHERE ?1 < 0 OR account_id = ?1 ORDER BY created, name");
+                                         "WHERE ?1 < 0 OR account_id = ?1 ORDER BY created, name");
     if (!st)
         return OA_EDB;
     sqlite3_bind_int64(st, 1, account_id);
@@ -177,8 +177,9 @@ int domain_mapping_get(const char *push_domain, char pull[256])
 /* Longest wildcard domain (".example.com") that host ends with. */
 static int match_wildcard(const char *host, struct domain *d)
 {
-    sqlite3_stmt *st = db_prepare_cached("SELECT " DOMAIN_COLS " FROM domains WHERE name LIKE '.%' "
-                                  "AND ?1 LIKE '%' || name ORDER BY length(name) DESC LIMIT 1");
+    sqlite3_stmt *st =
+        db_prepare_cached("SELECT " DOMAIN_COLS " FROM domains WHERE name LIKE '.%' "
+                          "AND ?1 LIKE '%' || name ORDER BY length(name) DESC LIMIT 1");
     if (!st)
         return OA_EDB;
     sqlite3_bind_text(st, 1, host, -1, SQLITE_TRANSIENT);
@@ -195,7 +196,7 @@ static int match_wildcard(const char *host, struct domain *d)
 static bool deleted_name(const char *host)
 {
     sqlite3_stmt *st = db_prepare_cached("SELECT 1 FROM deleted_domains WHERE name = ?1 OR "
-                                  "(name LIKE '.%' AND ?1 LIKE '%' || name) LIMIT 1");
+                                         "(name LIKE '.%' AND ?1 LIKE '%' || name) LIMIT 1");
     if (!st)
         return false;
     sqlite3_bind_text(st, 1, host, -1, SQLITE_TRANSIENT);

@@ -14,9 +14,9 @@ int streams_history_start(int64_t account_id, const char *domain, const char *ap
                           const char *stream, const char *publish_domain, const char *client,
                           const char *url, int64_t start_ms, int64_t *id)
 {
-    sqlite3_stmt *st = db_prepare(
-        "INSERT INTO publish_history (account_id, domain, app, stream, publish_domain, "
-        "client_addr, publish_url, start_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    sqlite3_stmt *st =
+        db_prepare("INSERT INTO publish_history (account_id, domain, app, stream, publish_domain, "
+                   "client_addr, publish_url, start_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st)
         return OA_EDB;
     sqlite3_bind_int64(st, 1, account_id);
@@ -51,7 +51,7 @@ int streams_history_close_open(void)
 int streams_block_get(const char *domain, const char *app, const char *stream, int64_t *resume_at)
 {
     sqlite3_stmt *st = db_prepare_cached("SELECT resume_at FROM stream_blocks WHERE domain = ? AND "
-                                  "app = ? AND stream = ? AND resume_at > ?");
+                                         "app = ? AND stream = ? AND resume_at > ?");
     if (!st)
         return OA_EDB;
     sqlite3_bind_text(st, 1, domain, -1, SQLITE_TRANSIENT);
