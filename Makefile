@@ -13,7 +13,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-DEB_PACKAGES = build-essential cmake pkg-config clang \
+DEB_PACKAGES = build-essential cmake pkg-config clang clang-format \
 	libevent-dev libsqlite3-dev libssl-dev libjansson-dev libcmocka-dev \
 	libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev \
 	libswresample-dev libavutil-dev libx264-dev \
