@@ -26,10 +26,8 @@
 #include "store/streams.h"
 #include "studio/caster.h"
 
-#include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static struct {
@@ -41,28 +39,11 @@ static struct {
     bool show_secret;
 } A;
 
-static int mkdirs(const char *path)
-{
-    char tmp[1024];
-    oa_strlcpy(tmp, path, sizeof(tmp));
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                return -errno;
-            *p = '/';
-        }
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
-
 int app_open_state(void)
 {
     if (A.state_open)
         return 0;
-    int r = mkdirs(oa_cfg.data_dir);
+    int r = oa_mkdirs(oa_cfg.data_dir, 0755);
     if (r) {
         oa_log(OA_LOG_ERROR, "cannot create data dir %s: %s", oa_cfg.data_dir, oa_strerror(r));
         return r;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <openssl/rand.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <unistd.h>
 
@@ -245,4 +246,23 @@ size_t oa_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
         return 0;
     *cp = v;
     return len;
+}
+
+int oa_mkdirs(const char *path, mode_t mode)
+{
+    char tmp[4096];
+    if (strlen(path) >= sizeof(tmp))
+        return -ENAMETOOLONG;
+    oa_strlcpy(tmp, path, sizeof(tmp));
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+                return -errno;
+            *p = '/';
+        }
+    }
+    if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
 }

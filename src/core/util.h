@@ -6,6 +6,7 @@
 
 #include "common.h"
 
+#include <sys/types.h>
 #include <time.h>
 
 /* Milliseconds of CLOCK_MONOTONIC: for timeouts and rates, never shown to users. */
@@ -57,6 +58,9 @@ bool oa_str_has_suffix(const char *s, const char *suffix);
  * truncated).
  */
 size_t oa_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
+/* mkdir -p: creates path and the directories above it; 0 or -errno. */
+int oa_mkdirs(const char *path, mode_t mode);
 
 /* Sets O_NONBLOCK and FD_CLOEXEC; returns 0 or -errno. */
 int oa_fd_nonblock(int fd);

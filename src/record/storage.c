@@ -69,23 +69,13 @@ static int object_path(const char *bucket, const char *object, char *out, size_t
 /* mkdir -p for the directories above path. */
 static int make_parents(const char *path)
 {
-    char tmp[2200];
-    oa_strlcpy(tmp, path, sizeof(tmp));
-    char *slash = strrchr(tmp, '/');
+    char dir[2200];
+    oa_strlcpy(dir, path, sizeof(dir));
+    char *slash = strrchr(dir, '/');
     if (!slash)
         return 0;
     *slash = '\0';
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                return -errno;
-            *p = '/';
-        }
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return -errno;
-    return 0;
+    return oa_mkdirs(dir, 0755);
 }
 
 static int local_open_flags(const char *bucket, const char *object, int flags, uint64_t keep,
