@@ -198,7 +198,7 @@ struct mux *mux_open(const char *format, const struct packet *vhdr, const struct
     if (is_ts)
         av_dict_set(&opts, "mpegts_flags", "+initial_discontinuity", 0);
     if (is_mp4) {
-        av_dict_set(&opts, "movflags", "frag_keyframe+empty_moov+default_base_moof", 0);
+        av_dict_set(&opts, "movflags", "frag_keyframe+delay_moov+default_base_moof", 0);
         /* Without video there are no keyframes to cut on: fragment every second. */
         if (!vhdr)
             av_dict_set(&opts, "frag_duration", "1000000", 0);

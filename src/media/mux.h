@@ -12,11 +12,14 @@
  * libavformat converts to what the container needs (Annex B with SPS/PPS on
  * keyframes and ADTS headers for MPEG-TS, as is for MP4).
  *
- * MP4 is always fragmented (empty moov, a fragment per video keyframe, or
- * per second of audio-only output, base-data-offset from the moof): the file
- * is playable while it is being written and everything up to the last
- * complete fragment survives a crash, which a classic moov-at-the-end MP4
- * does not.
+ * MP4 is always fragmented (the moov is written with the first fragment, a
+ * fragment per video keyframe, or per second of audio-only output,
+ * base-data-offset from the moof): the file is playable while it is being
+ * written and everything up to the last complete fragment survives a crash,
+ * which a classic moov-at-the-end MP4 does not. Writing the moov with the
+ * first fragment (delay_moov) rather than empty at the start lets it carry
+ * edit lists, so a video track that starts after the audio, or whose
+ * B-frames delay its first DTS, keeps its real start time.
  *
  * Timestamps: packets carry milliseconds; dts = pkt->ts + ts_offset_ms and
  * pts = dts + the AVC composition time. Publishers' clocks jitter and the

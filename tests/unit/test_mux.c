@@ -171,7 +171,7 @@ static void test_mp4_round_trip(void **state)
 {
     struct memout o = {OA_BUF_INIT(1 << 26)};
     mux_all("mp4", S.vhdr, S.ahdr, -BASE_MS, &o);
-    /* Fragmented: ftyp, then an empty moov, then moof/mdat pairs. */
+    /* Fragmented: ftyp, then the moov (written with the first fragment), then moof/mdat pairs. */
     assert_true(o.b.len > 16);
     assert_memory_equal(o.b.data + 4, "ftyp", 4);
     assert_non_null(memmem(o.b.data, o.b.len, "moof", 4));
@@ -188,10 +188,35 @@ static void test_mp4_round_trip(void **state)
     assert_int_equal(d.a.sample_rate, 44100);
     assert_int_equal(d.a.count, S.naudio);
     assert_true(d.a.dts_increasing);
-    /* The offset moved the stream to about zero; MP4 starts its earliest DTS at 0. */
-    assert_true(d.v.dts[0] >= 0 && d.v.dts[0] < 200);
-    assert_true(d.v.pts[0] - d.v.dts[0] >= 0);
+    /*
+     * The offset moved the stream to about zero. The edit list keeps the
+     * first picture's time: B-frames start the DTS slightly before it.
+     */
+    assert_true(d.v.pts[0] >= 0 && d.v.pts[0] < 200);
+    assert_true(d.v.dts[0] > -200 && d.v.dts[0] <= d.v.pts[0]);
     oa_buf_free(&o.b);
+}
+
+/* A recording that starts with audio held for the first keyframe keeps the video's start. */
+static void test_mp4_video_after_audio(void **state)
+{
+    struct synth late = {0};
+    synth_video(&late, 160, 96, FPS, KEYINT, KEYINT, false, 500);
+    synth_audio(&late, 2, 1500, 0);
+    synth_sort(&late);
+    struct memout o = {OA_BUF_INIT(1 << 24)};
+    int err = 0;
+    struct mux *m = mux_open("mp4", late.vhdr, late.ahdr, mem_write, &o, &err);
+    assert_non_null(m);
+    for (size_t i = 0; i < late.n; i++)
+        assert_int_equal(mux_write(m, late.pkts[i], 0), 0);
+    assert_int_equal(mux_close(m), 0);
+    struct demuxed d;
+    demux(o.b.data, o.b.len, &d);
+    assert_true(d.a.pts[0] < 30);
+    assert_true(d.v.pts[0] >= 470 && d.v.pts[0] <= 530);
+    oa_buf_free(&o.b);
+    synth_free(&late);
 }
 
 static void test_mp4_is_playable_while_written(void **state)
@@ -417,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_mpegts_round_trip),
         cmocka_unit_test(test_mpegts_decodes),
         cmocka_unit_test(test_mp4_round_trip),
+        cmocka_unit_test(test_mp4_video_after_audio),
         cmocka_unit_test(test_mp4_is_playable_while_written),
         cmocka_unit_test(test_audio_only_and_video_only),
         cmocka_unit_test(test_flush_restarts_with_pat),
