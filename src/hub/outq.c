@@ -21,7 +21,8 @@ enum { SCHED_NONE, SCHED_URGENT, SCHED_NOW, SCHED_LAZY };
 static struct {
     struct outq *urgent; /* flush after this turn, whatever flush_ms says */
     struct outq *now;    /* flush after this turn (or the batch window) */
-    struct outq *lazy;   /* flush within audio_flush_ms */
+    struct outq *lazy;   /* flush within audio_flush_ms, oldest first */
+    struct outq *lazy_tail;
     struct outq *all;
     struct event *sweep;
     struct event *batch;
@@ -39,6 +40,8 @@ static void sched_unlink(struct outq *q)
 {
     if (q->_sched == SCHED_NONE)
         return;
+    if (q->_sched == SCHED_LAZY && Q.lazy_tail == q)
+        Q.lazy_tail = q->_sprev;
     if (q->_sprev)
         q->_sprev->_snext = q->_snext;
     else
@@ -53,6 +56,17 @@ static void sched_link(struct outq *q, uint8_t which)
 {
     struct outq **head = sched_list(which);
     q->_sched = which;
+    if (which == SCHED_LAZY) {
+        /* Appended, so the list stays in deadline order for lazy_fired(). */
+        q->_snext = NULL;
+        q->_sprev = Q.lazy_tail;
+        if (Q.lazy_tail)
+            Q.lazy_tail->_snext = q;
+        else
+            Q.lazy = q;
+        Q.lazy_tail = q;
+        return;
+    }
     q->_sprev = NULL;
     q->_snext = *head;
     if (*head)
@@ -271,10 +285,26 @@ static void batch_fired(evutil_socket_t fd, short what, void *arg)
     run_list(&Q.now);
 }
 
+static void arm(struct event *ev, bool *armed, int ms);
+
+/*
+ * Flushes only the queues whose audio has waited audio_flush_ms: one timer
+ * for all of them must not flush audio that arrived just before it fires,
+ * or that audio goes out alone instead of with the video frame due next.
+ */
 static void lazy_fired(evutil_socket_t fd, short what, void *arg)
 {
     Q.lazy_armed = false;
-    run_list(&Q.lazy);
+    int64_t now = oa_mono_ms();
+    while (Q.lazy && Q.lazy->_lazy_due_ms <= now) {
+        struct outq *q = Q.lazy;
+        sched_unlink(q);
+        q->ops->flush(q);
+    }
+    if (Q.lazy) {
+        int64_t wait = Q.lazy->_lazy_due_ms - now;
+        arm(Q.lazy_timer, &Q.lazy_armed, wait > 0 ? (int)wait : 1);
+    }
 }
 
 static void arm(struct event *ev, bool *armed, int ms)
@@ -312,6 +342,7 @@ void outq_schedule_lazy(struct outq *q)
         outq_schedule(q);
         return;
     }
+    q->_lazy_due_ms = oa_mono_ms() + oa_cfg.audio_flush_ms;
     sched_link(q, SCHED_LAZY);
     arm(Q.lazy_timer, &Q.lazy_armed, oa_cfg.audio_flush_ms);
 }

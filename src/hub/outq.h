@@ -60,7 +60,8 @@ struct outq {
     uint64_t dropped;         /* packets dropped by the skip policy */
     uint64_t sent_bytes;
     /* private */
-    uint8_t _sched; /* not scheduled, now, or lazily */
+    uint8_t _sched;       /* not scheduled, now, or lazily */
+    int64_t _lazy_due_ms; /* when lazily scheduled audio must go out */
     struct outq *_sprev, *_snext;
     struct outq *_prev_all, *_next_all;
 };

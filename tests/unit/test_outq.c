@@ -213,6 +213,43 @@ static void test_audio_waits_for_video(void **state)
     oa_loop_free();
 }
 
+/*
+ * Each queue's audio waits its own audio_flush_ms: the timer that one
+ * queue's audio armed must not flush audio another queue gained just
+ * before it fires (that audio would go out alone, a write per frame).
+ */
+static void test_audio_deadline_is_per_queue(void **state)
+{
+    struct outq q1, q2;
+    oa_loop_init();
+    outq_global_init();
+    oa_cfg.audio_flush_ms = 200;
+    outq_init(&q1, &ops, OUTQ_FLV);
+    outq_init(&q2, &ops, OUTQ_FLV);
+
+    struct packet *a = packet_new(PKT_AUDIO, 0, 8);
+    memset(a->data, 0, 8);
+    a->data[0] = 0xAF;
+    a->data[1] = 1;
+    packet_classify(a);
+    assert_int_equal(outq_push(&q1, a), 0);
+    outq_schedule_for(&q1, a);
+    run_for(150);
+    assert_int_equal(outq_push(&q2, a), 0);
+    outq_schedule_for(&q2, a);
+    run_for(100); /* q1's deadline (200 ms) has passed, q2's (350 ms) has not */
+    assert_true(outq_empty(&q1));
+    assert_false(outq_empty(&q2));
+    run_for(150);
+    assert_true(outq_empty(&q2));
+
+    packet_unref(&a);
+    outq_free(&q1);
+    outq_free(&q2);
+    outq_global_free();
+    oa_loop_free();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_keeps_falling_behind),
         cmocka_unit_test(test_audio_only_resumes_at_once),
         cmocka_unit_test(test_audio_waits_for_video),
+        cmocka_unit_test(test_audio_deadline_is_per_queue),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
