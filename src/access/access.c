@@ -1,4 +1,7 @@
-/* access.c - domain resolution, domain state, URL auth type A and blocks, in that order. */
+/*
+ * access.c - domain resolution, domain state, URL auth type A, blocks and
+ * reserved names, in that order.
+ */
 #include "access.h"
 #include "api/urlauth.h"
 #include "core/err.h"
@@ -8,6 +11,13 @@
 
 #include <ctype.h>
 #include <time.h>
+
+static access_reserved_fn *reserved;
+
+void access_set_publish_reserved(access_reserved_fn *fn)
+{
+    reserved = fn;
+}
 
 static int hexval(int c)
 {
@@ -150,6 +160,10 @@ int access_check(const struct access_req *req, struct access_grant *grant, const
             (strcmp(grant->domain, d.name) != 0 &&
              streams_block_get(d.name, req->app, req->stream, &resume) == 0)) {
             *why = "stream is forbidden";
+            return OA_EBUSY;
+        }
+        if (reserved && reserved(grant->domain, req->app, req->stream)) {
+            *why = "the name is reserved for the server's own outputs";
             return OA_EBUSY;
         }
     }

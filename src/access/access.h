@@ -5,7 +5,8 @@
  * first. It resolves the host the client used to a domain (a `vhost` query
  * parameter overrides the host, for clients that reach the server by IP),
  * refuses stopped domains, checks URL authentication type A when the
- * domain's `aliauth` config asks for it, and refuses blocked publishes.
+ * domain's `aliauth` config asks for it, and refuses blocked publishes and
+ * publishes into names reserved for the server's own outputs.
  */
 #ifndef OA_ACCESS_ACCESS_H
 #define OA_ACCESS_ACCESS_H
@@ -36,10 +37,18 @@ struct access_grant {
 /*
  * Returns 0 and fills *grant, or a negative code with *why set to a static
  * reason: OA_ENOTFOUND (no such domain), OA_EBUSY (domain stopped, stream
- * blocked), OA_EAUTH (auth_key missing, expired or wrong), OA_EINVAL (bad
- * app or stream name).
+ * blocked, name reserved), OA_EAUTH (auth_key missing, expired or wrong),
+ * OA_EINVAL (bad app or stream name).
  */
 int access_check(const struct access_req *req, struct access_grant *grant, const char **why);
+
+/*
+ * Names no client may publish into, because the server publishes there
+ * itself (the studio's scenes): fn(play domain, app, stream) returns true
+ * for them. Install once at startup (loop thread); NULL removes it.
+ */
+typedef bool access_reserved_fn(const char *domain, const char *app, const char *stream);
+void access_set_publish_reserved(access_reserved_fn *fn);
 
 /* Copies the first value of `name` in a query string into out (decoded); -1 if absent. */
 int access_query_param(const char *query, const char *name, char *out, size_t outlen);

@@ -70,6 +70,9 @@ static int fail(struct api_req *r, int e)
                          "Every LocationId from RV01 to RV99 is in use.");
     case CASTER_ELIMIT:
         return api_error(r, 400, "CasterNumberExceed", "The number casters is exceeded");
+    case CASTER_EOUTPUTBUSY:
+        return api_error(r, 400, "IncorrectSceneStatus",
+                         "The scene's output stream is in use by another publisher.");
     default:
         return api_error_internal(r);
     }
@@ -441,9 +444,27 @@ int api_set_caster_config(struct api_req *r)
         api_int(r, "ChannelEnable", 0, 1, 0, &channel) < 0 ||
         api_bool(r, "AutoSwitchUrgentOn", false, &auto_on) < 0)
         goto out;
+    /*
+     * Channels are enabled once and for good (spec 3.1), the first time on an
+     * idle caster: a stored 1 survives the full replace.
+     */
+    struct caster_info now;
+    int e = caster_get(r->account_id, id, &now);
+    if (e) {
+        fail(r, e);
+        goto out;
+    }
+    bool was_on = json_integer_value(json_object_get(now.config, "ChannelEnable")) == 1;
+    bool running = now.status != 0;
+    caster_info_free(&now);
+    if (channel && !was_on && running) {
+        api_error(r, 400, "IncorrectCasterStatus",
+                  "ChannelEnable can only be turned on while the caster is idle.");
+        goto out;
+    }
     json_object_set_new(cfg, "Delay", json_real(delay));
     json_object_set_new(cfg, "ProgramEffect", json_integer(effect));
-    json_object_set_new(cfg, "ChannelEnable", json_integer(channel));
+    json_object_set_new(cfg, "ChannelEnable", json_integer(was_on ? 1 : channel));
     json_object_set_new(cfg, "AutoSwitchUrgentOn", json_boolean(auto_on));
     if (cfg_str(r, cfg, "SideOutputUrl", rtmp_url_ok) ||
         cfg_str(r, cfg, "SideOutputUrlList", NULL) ||
@@ -462,7 +483,7 @@ int api_set_caster_config(struct api_req *r)
     }
     json_object_set_new(cfg, "AutoSwitchUrgentConfig",
                         json_string(api_str_or(r, "AutoSwitchUrgentConfig", "")));
-    int e = caster_set_config(r->account_id, id, name, cfg);
+    e = caster_set_config(r->account_id, id, name, cfg);
     json_decref(cfg);
     if (e)
         return fail(r, e);

@@ -54,7 +54,6 @@ struct oa_config {
     int record_fault_write_delay_ms;
     int record_fsync_ms;
     /* studio */
-    int studio_input_timeout_ms;
     int studio_black_after_ms;
     int studio_x264_threads;
     char studio_x264_preset[32];

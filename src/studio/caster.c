@@ -7,8 +7,8 @@
  * the caster is running, makes the engine agree: inputs are set or removed,
  * scenes showing a changed layout get it at their next frame, a take copies
  * PVW's layout and audio onto PGM. The running side (struct rt) holds only
- * engine handles (and PGM's output delay, delay.h) and what the caster was
- * started with (its domain, its delay), so nothing has to be reconciled
+ * engine handles and what the caster was started with (its domain, its
+ * output delay), so nothing has to be reconciled
  * after a restart: caster_init() starts every caster whose row says
  * Status 1.
  *
@@ -27,7 +27,6 @@
 #include "record/storage.h"
 #include "store/db.h"
 #include "store/domain.h"
-#include "studio/delay.h"
 #include "studio/input.h"
 
 #include <ctype.h>
@@ -62,14 +61,22 @@ static const char *const migrations[] = {
     "  id TEXT PRIMARY KEY, caster_id TEXT NOT NULL, output_type INTEGER NOT NULL,"
     "  stream TEXT NOT NULL, layout_id TEXT NOT NULL DEFAULT '', audio TEXT NOT NULL,"
     "  want INTEGER NOT NULL DEFAULT 0, UNIQUE (caster_id, output_type));",
+    /*
+     * 2: Duration counts time this server ran the caster, not its downtime:
+     * duration_ms holds the time up to counted_ms (0 while not running here).
+     */
+    "ALTER TABLE casters ADD COLUMN counted_ms INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE casters SET counted_ms = started_ms WHERE status = 1;",
 };
+
+/* How often a running caster's Duration is written down (what a crash can lose). */
+#define DURATION_CHECKPOINT_S 60
 
 /* ===== the running side ===== */
 
 struct rt_scene {
     char id[65];
-    struct studio_scene *h;     /* NULL while not running */
-    struct studio_delay *delay; /* PGM with an output delay: what players see */
+    struct studio_scene *h; /* NULL while not running */
     bool want;
     bool warned; /* a failure to (re)start was logged */
 };
@@ -126,7 +133,7 @@ static void bind_json(sqlite3_stmt *st, int i, const json_t *j)
 #define CASTER_COLS                                                                                \
     "id, account_id, name, norm_type, charge_type, template, client_token, resource_group, "       \
     "purchase_time, expire_time, tags, config, status, created_ms, modified_ms, started_ms, "      \
-    "duration_ms"
+    "duration_ms, counted_ms"
 
 static const char *config_domain(const json_t *config)
 {
@@ -157,9 +164,9 @@ static void read_caster(sqlite3_stmt *st, struct caster_info *c)
     c->created_ms = sqlite3_column_int64(st, 13);
     c->modified_ms = sqlite3_column_int64(st, 14);
     c->started_ms = sqlite3_column_int64(st, 15);
-    int64_t ms = sqlite3_column_int64(st, 16);
-    if (c->status && c->started_ms)
-        ms += OA_MAX(oa_wall_ms() - c->started_ms, 0);
+    int64_t ms = sqlite3_column_int64(st, 16), counted = sqlite3_column_int64(st, 17);
+    if (c->status && counted)
+        ms += OA_MAX(oa_wall_ms() - counted, 0);
     c->duration_s = ms / 1000;
 
     struct caster_transcode t;
@@ -443,32 +450,21 @@ static void scene_layout(const char *caster_id, const struct caster_scene *s,
 static int rt_scene_start(struct rt *r, const struct caster_scene *s)
 {
     struct rt_scene *slot = &r->sc[s->output_type];
-    const char *stream = s->stream;
-    char src[64];
-    int e = 0;
-    if (s->output_type == CASTER_PGM && r->delay_ms > 0) {
-        /* The scene composes into a stream of its own; players get it delay_ms later. */
-        oa_snprintf(src, sizeof(src), "%s-undelayed", s->stream);
-        slot->delay =
-            studio_delay_start(r->key_domain, CASTER_APP, src, s->stream, r->delay_ms, &e);
-        stream = src;
-    }
+    /* Only the program is delayed; PVW is what the operator prepares now. */
+    int delay_ms = s->output_type == CASTER_PGM ? r->delay_ms : 0;
     struct studio_layout *l = oa_malloc(sizeof(*l));
     struct studio_audio a;
     scene_layout(r->id, s, l);
     caster_audio_engine(&s->audio, &a);
-    if (!e)
-        e = studio_scene_start(r->eng, CASTER_APP, stream, l, &slot->h);
+    int e = studio_scene_start(r->eng, CASTER_APP, s->stream, l, delay_ms, &slot->h);
     oa_free(l);
     if (e) {
         slot->h = NULL;
-        studio_delay_stop(slot->delay);
-        slot->delay = NULL;
         if (!slot->warned)
             oa_log(OA_LOG_ERROR, "caster %s: cannot start scene %s (%s): %s", r->id, s->id, s->name,
                    oa_strerror(e));
         slot->warned = true;
-        return CASTER_EENGINE;
+        return e == OA_EBUSY ? CASTER_EOUTPUTBUSY : CASTER_EENGINE;
     }
     slot->warned = false;
     studio_scene_set_audio(slot->h, &a);
@@ -479,15 +475,12 @@ static void rt_scene_stop(struct rt *r, int type)
 {
     studio_scene_stop(r->sc[type].h);
     r->sc[type].h = NULL;
-    studio_delay_stop(r->sc[type].delay);
-    r->sc[type].delay = NULL;
 }
 
-/* The scene's output reaches players (neither it nor its delay was ended from outside). */
+/* The scene's output reaches players (it was not ended from outside). */
 static bool rt_scene_live(const struct rt_scene *slot)
 {
-    return slot->h && studio_scene_running(slot->h) &&
-           (!slot->delay || studio_delay_running(slot->delay));
+    return slot->h && studio_scene_running(slot->h);
 }
 
 /* Pushes the scene's stored layout and audio to its running output, if any. */
@@ -513,10 +506,8 @@ static void rt_free(struct rt *r)
             break;
         }
     }
-    /* Stops the scenes (unpublishing them) and the inputs, then the delayed outputs. */
+    /* Stops the scenes (unpublishing them) and the inputs. */
     studio_caster_free(r->eng);
-    for (int type = CASTER_PVW; type <= CASTER_PGM; type++)
-        studio_delay_stop(r->sc[type].delay);
     oa_free(r);
 }
 
@@ -577,6 +568,25 @@ static int rt_start(const struct caster_info *c, bool start_pvw)
     return 0;
 }
 
+/*
+ * Adds the running time since counted_ms to duration_ms. `resume`: this
+ * server runs the caster from now on (counting restarts now); otherwise it
+ * stops counting (shutdown). Status is left alone either way.
+ */
+static void count_duration(const char *id, bool resume)
+{
+    sqlite3_stmt *st = db_prepare("UPDATE casters SET duration_ms = duration_ms + CASE WHEN "
+                                  "counted_ms > 0 THEN MAX(0, ?1 - counted_ms) ELSE 0 END, "
+                                  "counted_ms = ?2 WHERE id = ?3 AND status = 1");
+    if (!st)
+        return;
+    int64_t now = oa_wall_ms();
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, resume ? now : 0);
+    bind_text(st, 3, id);
+    db_step_done(st);
+}
+
 static bool domain_online(const char *name)
 {
     struct domain d;
@@ -586,7 +596,11 @@ static bool domain_online(const char *name)
 /* Restarts outputs that were ended from outside, once their domain is online again. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
+    static unsigned ticks;
+    bool checkpoint = ++ticks % DURATION_CHECKPOINT_S == 0;
     for (struct rt *r = C.running; r; r = r->next) {
+        if (checkpoint)
+            count_duration(r->id, true);
         for (int type = CASTER_PVW; type <= CASTER_PGM; type++) {
             struct rt_scene *slot = &r->sc[type];
             if (slot->h && !rt_scene_live(slot)) {
@@ -603,10 +617,21 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/*
+ * Scenes publish under CASTER_APP on their caster's domain. No client may
+ * publish there: the name would be taken while a scene is stopped, and its
+ * next start would fail.
+ */
+static bool name_reserved(const char *domain, const char *app, const char *stream)
+{
+    return strcmp(app, CASTER_APP) == 0;
+}
+
 int caster_init(void)
 {
     if (db_migrate("studio", migrations, OA_ARRAY_SIZE(migrations)))
         return OA_EDB;
+    access_set_publish_reserved(name_reserved);
     sqlite3_stmt *st = db_prepare("SELECT " CASTER_COLS " FROM casters WHERE status = 1");
     if (!st)
         return OA_EDB;
@@ -625,13 +650,23 @@ int caster_init(void)
     }
     sqlite3_finalize(st);
     for (size_t i = 0; i < n; i++) {
+        /*
+         * Time since the last count was downtime (or, after a crash, at most
+         * one checkpoint interval of running): it is not counted.
+         */
+        sqlite3_stmt *u = db_prepare("UPDATE casters SET counted_ms = ? WHERE id = ?");
+        if (u) {
+            sqlite3_bind_int64(u, 1, oa_wall_ms());
+            bind_text(u, 2, list[i].id);
+            db_step_done(u);
+        }
         int e = rt_start(&list[i], false);
         if (e) {
             /* It cannot run (its domain is gone): say so in its Status too. */
             oa_log(OA_LOG_ERROR, "caster %s was running but cannot start again: %s", list[i].id,
                    e == CASTER_ENODOMAIN ? "its domain no longer exists" : "engine error");
-            sqlite3_stmt *u =
-                db_prepare("UPDATE casters SET status = 0, started_ms = 0 WHERE id = ?");
+            u = db_prepare("UPDATE casters SET status = 0, started_ms = 0, counted_ms = 0 WHERE "
+                           "id = ?");
             if (u) {
                 bind_text(u, 1, list[i].id);
                 db_step_done(u);
@@ -645,8 +680,12 @@ int caster_init(void)
 
 void caster_shutdown(void)
 {
-    while (C.running)
+    access_set_publish_reserved(NULL);
+    while (C.running) {
+        /* Status stays 1 (it runs again at the next start); the downtime is not counted. */
+        count_duration(C.running->id, false);
         rt_free(C.running);
+    }
     if (C.timer) {
         event_free(C.timer);
         C.timer = NULL;
@@ -692,7 +731,7 @@ static int insert_caster(int64_t account, const struct caster_new *n, const json
     oa_uuid_lower(uuid);
     sqlite3_stmt *st = db_prepare("INSERT INTO casters (" CASTER_COLS
                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, "
-                                  "?, 0, 0)");
+                                  "?, 0, 0, 0)");
     if (!st)
         return OA_EDB;
     bind_text(st, 1, uuid);
@@ -955,11 +994,11 @@ static int set_status(const char *id, int status)
 {
     int64_t now = oa_wall_ms();
     sqlite3_stmt *st =
-        status ? db_prepare("UPDATE casters SET status = 1, started_ms = ?1, modified_ms = ?1 "
-                            "WHERE id = ?2")
-               : db_prepare("UPDATE casters SET status = 0, duration_ms = duration_ms + MAX(0, ?1 "
-                            "- started_ms), started_ms = 0, modified_ms = ?1 WHERE id = ?2 AND "
-                            "status = 1");
+        status ? db_prepare("UPDATE casters SET status = 1, started_ms = ?1, counted_ms = ?1, "
+                            "modified_ms = ?1 WHERE id = ?2")
+               : db_prepare("UPDATE casters SET status = 0, duration_ms = duration_ms + CASE WHEN "
+                            "counted_ms > 0 THEN MAX(0, ?1 - counted_ms) ELSE 0 END, started_ms = "
+                            "0, counted_ms = 0, modified_ms = ?1 WHERE id = ?2 AND status = 1");
     if (!st)
         return OA_EDB;
     sqlite3_bind_int64(st, 1, now);

@@ -13,8 +13,8 @@
  * Changes to inputs, to layouts in use and to scene settings apply to the
  * running engine at once; changes to SetCasterConfig (domain, template,
  * output delay) apply at the next StartCaster or RestartCaster. With an
- * output delay, PGM's scene publishes "<stream>-undelayed" and a
- * studio_delay (delay.h) republishes it under the PGM stream name.
+ * output delay, PGM's scene holds its output in a delay line (delay.h)
+ * before it enters the hub: the undelayed program is not a stream.
  *
  * Every function takes the caller's account: a caster of another account
  * is CASTER_ENOCASTER, exactly like a missing one. Errors are the
@@ -47,11 +47,12 @@ enum caster_error {
     CASTER_ELIMIT = -20012,        /* CASTER_MAX_PER_ACCOUNT casters already */
     CASTER_EENGINE = -20013,       /* the engine refused (logged) */
     CASTER_ENOLOCATION = -20014,   /* every LocationId RV01-RV99 is taken */
+    CASTER_EOUTPUTBUSY = -20015,   /* a scene's stream already has another publisher (logged) */
 };
 
 /* Casters one account may have. */
 #define CASTER_MAX_PER_ACCOUNT 100
-/* The AppName of every scene's stream. */
+/* The AppName of every scene's stream; reserved: clients cannot publish into it. */
 #define CASTER_APP "caster"
 
 enum caster_output { CASTER_PVW = 0, CASTER_PGM = 1 };

@@ -1,34 +1,33 @@
 /*
- * delay.h - a delayed copy of a live stream, for a caster's output delay
- * (SetCasterConfig Delay): every packet of domain/app/src is published again
- * as domain/app/dst, delay_ms after it arrived, with the same timestamps.
- * Players of dst see exactly what src carried, late; a take on src reaches
- * dst's players after the delay.
+ * delay.h - a delay line for a scene's output (SetCasterConfig Delay): the
+ * packets a scene produces are held for delay_ms and then handed to emit(),
+ * which pushes them into the scene's hub stream. The undelayed program
+ * never exists as a stream, so it cannot be played, listed or recorded;
+ * players see exactly what the scene composed, delay_ms late (a take
+ * reaches them after the delay), with the scene's timestamps.
  *
  * Everything inside the delay window is held in memory (at 2.5 Mbit/s,
- * about 31 MB per 100 s). A sink subscribes to src and keeps a copy of each
- * packet (the hub may rewrite a packet's timestamp in place when it pushes
- * it, and src's own players still hold the original); a 10 ms timer pushes
- * what is due into dst.
+ * about 31 MB per 100 s). A 10 ms timer emits what is due.
  *
- * Ownership: the caller owns the handle. Event-loop thread only.
+ * Ownership: the caller owns the handle; studio_delay_put() takes the
+ * packet's reference, emit() receives one. Event-loop thread only.
  */
 #ifndef OA_STUDIO_DELAY_H
 #define OA_STUDIO_DELAY_H
 
 #include "core/common.h"
+#include "core/packet.h"
 
 struct studio_delay;
 
-/*
- * Publishes dst and starts copying src into it (src need not be live yet).
- * NULL with *err = OA_EBUSY when dst already has a publisher.
- */
-struct studio_delay *studio_delay_start(const char *domain, const char *app, const char *src,
-                                        const char *dst, int delay_ms, int *err);
-/* False once dst's publish was ended from outside (domain stopped, shutdown). */
-bool studio_delay_running(const struct studio_delay *d);
-/* Unpublishes dst, drops what was still held and frees d (NULL is fine). */
-void studio_delay_stop(struct studio_delay *d);
+/* emit(arg, pkt) takes pkt's reference; it runs from the loop's timer. */
+typedef void studio_delay_emit(void *arg, struct packet *pkt);
+
+/* A delay line of delay_ms (> 0). */
+struct studio_delay *studio_delay_new(int delay_ms, studio_delay_emit *emit, void *arg);
+/* Queues pkt (takes its reference) to be emitted delay_ms from now. */
+void studio_delay_put(struct studio_delay *d, struct packet *pkt);
+/* Drops what is still held and frees d (NULL is fine); emit is not called again. */
+void studio_delay_free(struct studio_delay *d);
 
 #endif

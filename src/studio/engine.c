@@ -110,18 +110,21 @@ void studio_caster_input_info(struct studio_caster *c, const char *location_id,
     out->last_frame_ms = last / 1000;
     studio_track_peek(p->track, &out->width, &out->height, &still);
     out->has_picture = out->width > 0;
-    out->stalled = !still && (last == 0 ||
-                              oa_mono_us() - last > (int64_t)oa_cfg.studio_input_timeout_ms * 1000);
+    /* The scenes' rule (scene.c), as of now: the last picture became due STUDIO_DELAY_US after it
+     * was decoded. */
+    out->black =
+        !still && (last == 0 || oa_mono_us() - last >=
+                                    (int64_t)oa_cfg.studio_black_after_ms * 1000 + STUDIO_DELAY_US);
     studio_input_unref(&in);
 }
 
 int studio_scene_start(struct studio_caster *c, const char *app, const char *stream,
-                       const struct studio_layout *initial, struct studio_scene **out)
+                       const struct studio_layout *initial, int delay_ms, struct studio_scene **out)
 {
     OA_ASSERT(oa_loop_is_loop_thread());
     int err = 0;
     struct studio_scene *s =
-        studio_scene_spawn(c->bank, &c->canvas, c->domain, app, stream, initial, &err);
+        studio_scene_spawn(c->bank, &c->canvas, c->domain, app, stream, initial, delay_ms, &err);
     if (!s)
         return err ? err : OA_EINVAL;
     if (c->nscenes == c->capscenes) {

@@ -35,21 +35,18 @@
  *
  * Stalls. Let age be the time since the picture an input is showing
  * became due on the output (the moment it was decoded + STUDIO_DELAY_US).
- *   age < studio_input_timeout_ms                  live
- *   studio_input_timeout_ms <= age < B             stalled: the last picture
- *                                                  is held (frozen); its
- *                                                  audio is silence
- *   age >= B, B = max(studio_black_after_ms, studio_input_timeout_ms)
- *                                                  black, painted over the
- *                                                  box the layer had
- * With the defaults (500 / 3000 ms) a source that stops is frozen on the
- * output from about 0.2 s after it stopped and black from about 3.2 s. An
- * input that never delivered a picture (not connected yet, an unknown
- * location, audio only) is black; a layer with neither size set and no
- * known picture size draws nothing. A source that comes back (a
- * republished local stream, a reconnected URL) is shown again as soon as
- * its first picture is due; nothing has to be restarted.
- * studio_caster_input_info() reports the stalled state.
+ * An input whose source stops delivering holds its last picture (frozen;
+ * its audio is silence) while age < studio_black_after_ms, and is black,
+ * painted over the box the layer had, from then on. With the default
+ * (3000 ms) a source that stops is frozen on the output from about 0.2 s
+ * after it stopped (one frame interval after its last picture became due)
+ * and black from about 3.2 s: its last picture stays on the output for
+ * studio_black_after_ms. An input that never delivered a picture (not
+ * connected yet, an unknown location, audio only) is black; a layer with
+ * neither size set and no known picture size draws nothing. A source that
+ * comes back (a republished local stream, a reconnected URL) is shown again
+ * as soon as its first picture is due; nothing has to be restarted.
+ * studio_caster_input_info() reports whether an input shows black.
  *
  * Timing and audio. Scenes present the inputs STUDIO_DELAY_US (200 ms)
  * behind real time, which absorbs the inputs' arrival jitter. Video and
@@ -113,11 +110,15 @@ struct studio_audio {
 };
 
 struct studio_scene_stats {
-    uint64_t frames;          /* video frames encoded */
-    uint64_t skipped_frames;  /* frame slots skipped because the scene fell > 1 s behind */
-    uint64_t audio_frames;    /* AAC frames encoded */
-    uint64_t dropped_batches; /* output batches the loop's post queue refused */
+    uint64_t frames;         /* video frames encoded */
+    uint64_t skipped_frames; /* frame slots given up (output paused) because the scene fell > 1 s
+                                behind */
+    uint64_t audio_frames;   /* AAC frames encoded */
+    uint64_t post_waits;     /* output batches that had to wait for the loop's full post queue */
 };
+
+/* The longest output delay (SetCasterConfig Delay allows 300 s). */
+#define STUDIO_MAX_DELAY_MS 300000
 
 struct studio_caster;
 struct studio_scene;
@@ -148,19 +149,23 @@ struct studio_input_info {
     bool has_picture;      /* a picture has been decoded at least once */
     int width, height;     /* its last picture size */
     int64_t last_frame_ms; /* oa_mono_ms() of the last decoded frame, 0 if none */
-    bool stalled;          /* no frame for studio_input_timeout_ms (never for stills) */
+    bool black;            /* scenes show black for it now: no picture, or held too long */
 };
 void studio_caster_input_info(struct studio_caster *c, const char *location_id,
                               struct studio_input_info *out);
 
 /*
  * Starts a scene composing `initial` (borrowed; NULL = an empty, black
- * layout) and publishes it as caster-domain/app/stream. Returns 0 and the
- * scene in *out, OA_EBUSY if that stream already has a publisher, OA_EINVAL
- * for bad names, or OA_ECODEC if the encoders cannot be opened.
+ * layout) and publishes it as caster-domain/app/stream, delay_ms
+ * (0..STUDIO_MAX_DELAY_MS) behind: players of the stream see the program
+ * that late, and the undelayed program is nowhere in the hub (delay.h).
+ * Returns 0 and the scene in *out, OA_EBUSY if that stream already has a
+ * publisher, OA_EINVAL for bad names or delay, or OA_ECODEC if the encoders
+ * cannot be opened.
  */
 int studio_scene_start(struct studio_caster *c, const char *app, const char *stream,
-                       const struct studio_layout *initial, struct studio_scene **out);
+                       const struct studio_layout *initial, int delay_ms,
+                       struct studio_scene **out);
 /*
  * Replaces the layout (borrowed, copied). Takes effect on the next composed
  * frame: no gap, no timestamp jump. 0 or OA_EINVAL.

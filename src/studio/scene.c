@@ -10,12 +10,18 @@
  * from Annex B to 4-byte AVCC, AAC gets 0xAF 0x00 + ASC then 0xAF 0x01 +
  * raw frames, and an onMetaData packet describes the stream.
  *
- * Posting to the loop can fail when its queue is full. Then the batch is
- * dropped and counted, and the next batch repeats the metadata and
- * sequence headers and starts with a forced keyframe, so players recover.
+ * Posting to the loop can fail when its queue is full. The thread then
+ * waits and tries again (it is not the loop thread, and its own clock lets
+ * it catch up afterwards), so no output is ever lost; only a scene that is
+ * being stopped gives up.
+ *
+ * With an output delay (PGM and SetCasterConfig Delay) the loop side holds
+ * each batch's packets in a delay line (delay.h) before they enter the
+ * hub, so the undelayed program is never a stream anyone could play.
  */
 #include "scene.h"
 #include "compose.h"
+#include "delay.h"
 #include "threads.h"
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -37,6 +43,8 @@
  * lag does it skip frame slots to get back to real time.
  */
 #define MAX_LAG_NS 1000000000LL
+/* How long a scene thread sleeps before posting again to a full loop queue. */
+#define POST_RETRY_NS 2000000LL
 #define AVCC_MAX (64 << 20)
 
 struct studio_scene {
@@ -48,10 +56,11 @@ struct studio_scene {
     struct studio_waiter w;
     struct studio_layout *pending_layout;
     struct studio_audio *pending_audio;
-    _Atomic uint64_t frames, skipped, audio_frames, dropped;
+    _Atomic uint64_t frames, skipped, audio_frames, post_waits;
     /* loop thread only */
     struct hub_publisher pub;
     struct hub_stream *st;
+    struct studio_delay *delay; /* NULL without an output delay */
     bool running;
     void *owner;
 };
@@ -87,7 +96,9 @@ static void batch_run(void *arg)
     struct batch *b = arg;
     struct studio_scene *s = b->scene;
     for (int i = 0; i < b->n; i++) {
-        if (s->st)
+        if (s->st && s->delay)
+            studio_delay_put(s->delay, b->pkts[i]);
+        else if (s->st)
             hub_stream_push(s->st, b->pkts[i]);
         else
             packet_unref(&b->pkts[i]);
@@ -96,9 +107,21 @@ static void batch_run(void *arg)
     oa_free(b);
 }
 
+/* The delay line hands over what is due (loop thread). */
+static void delay_emit(void *arg, struct packet *pkt)
+{
+    struct studio_scene *s = arg;
+    if (s->st)
+        hub_stream_push(s->st, pkt);
+    else
+        packet_unref(&pkt);
+}
+
 /* Ends the output (loop thread); the thread is told to stop too. */
 static void end_output(struct studio_scene *s, const char *why)
 {
+    studio_delay_free(s->delay);
+    s->delay = NULL;
     if (s->st) {
         slog(s, OA_LOG_INFO, "output stopped: %s", why);
         struct hub_stream *st = s->st;
@@ -137,8 +160,10 @@ struct run {
     struct studio_audio audio;
     struct oa_buf buf;
     struct packet *meta, *vhdr, *ahdr;
-    bool need_headers, force_key;
+    bool need_headers;
     int64_t t0_ns, n;
+    /* Frame slots of real time the output has fallen back by (see scene_main). */
+    int64_t shift;
     int64_t a_samples, apos0;
     struct batch *batch;
     int64_t black_after_us;
@@ -154,18 +179,24 @@ static void batch_flush(struct run *r)
     r->batch = NULL;
     atomic_fetch_add_explicit(&r->s->refs, 1, memory_order_relaxed);
     b->scene = r->s;
-    if (oa_loop_post(batch_run, b) != 0) {
-        for (int i = 0; i < b->n; i++)
-            packet_unref(&b->pkts[i]);
-        oa_free(b);
-        /* The thread's own reference keeps the scene alive: just undo the batch's. */
-        atomic_fetch_sub_explicit(&r->s->refs, 1, memory_order_relaxed);
-        uint64_t d = atomic_fetch_add(&r->s->dropped, 1);
-        if (d % 100 == 0)
-            slog(r->s, OA_LOG_WARN, "event loop busy: dropped %llu output batches",
-                 (unsigned long long)d + 1);
-        r->need_headers = true;
-        r->force_key = true;
+    bool waited = false;
+    while (oa_loop_post(batch_run, b) != 0) {
+        if (!waited) {
+            waited = true;
+            uint64_t n = atomic_fetch_add(&r->s->post_waits, 1);
+            if (n % 100 == 0)
+                slog(r->s, OA_LOG_WARN, "event loop busy: output waited %llu time(s)",
+                     (unsigned long long)n + 1);
+        }
+        if (studio_waiter_sleep_until(&r->s->w, studio_mono_ns() + POST_RETRY_NS)) {
+            /* Stopping: nobody will play this any more. */
+            for (int i = 0; i < b->n; i++)
+                packet_unref(&b->pkts[i]);
+            oa_free(b);
+            /* The thread's own reference keeps the scene alive: just undo the batch's. */
+            atomic_fetch_sub_explicit(&r->s->refs, 1, memory_order_relaxed);
+            return;
+        }
     }
 }
 
@@ -480,7 +511,8 @@ static void mix_audio_frame(struct run *r)
     float *out[2] = {(float *)f->data[0], nch > 1 ? (float *)f->data[1] : NULL};
     for (int c = 0; c < nch; c++)
         memset(out[c], 0, (size_t)n * sizeof(float));
-    int64_t pos = r->apos0 + r->a_samples;
+    /* The input audio of the same moment as the video: moved on by the slots given up too. */
+    int64_t pos = r->apos0 + r->a_samples + r->shift * r->cv.sample_rate / r->cv.fps;
 
     /* Which inputs, how loud, which channels. */
     struct studio_audio_layer derived[STUDIO_MAX_LAYERS];
@@ -532,9 +564,10 @@ static void mix_audio_frame(struct run *r)
     atomic_fetch_add_explicit(&r->s->audio_frames, 1, memory_order_relaxed);
 }
 
+/* When output frame n is due: its slot, moved on by the slots given up. */
 static int64_t deadline_of(const struct run *r, int64_t n)
 {
-    return r->t0_ns + n * 1000000000LL / r->cv.fps;
+    return r->t0_ns + (n + r->shift) * 1000000000LL / r->cv.fps;
 }
 
 static void run_frame(struct run *r, int64_t deadline)
@@ -547,8 +580,7 @@ static void run_frame(struct run *r, int64_t deadline)
      */
     compose_frame(r, deadline / 1000 - STUDIO_DELAY_US + 500000 / r->cv.fps);
     r->canvas->pts = r->n;
-    r->canvas->pict_type = r->force_key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
-    r->force_key = false;
+    r->canvas->pict_type = AV_PICTURE_TYPE_NONE;
     if (avcodec_send_frame(r->venc, r->canvas) >= 0)
         send_video_packets(r);
     atomic_fetch_add_explicit(&r->s->frames, 1, memory_order_relaxed);
@@ -566,8 +598,7 @@ static void scene_main(void *arg)
     r->cv = s->canvas;
     r->audio.follow_video = true;
     oa_buf_init(&r->buf, AVCC_MAX);
-    r->black_after_us =
-        (int64_t)OA_MAX(oa_cfg.studio_black_after_ms, oa_cfg.studio_input_timeout_ms) * 1000;
+    r->black_after_us = (int64_t)oa_cfg.studio_black_after_ms * 1000;
     if (open_encoders(r) != 0) {
         slog(s, OA_LOG_ERROR, "cannot open the encoders (libx264 %s, aac)",
              oa_cfg.studio_x264_preset);
@@ -585,10 +616,16 @@ static void scene_main(void *arg)
                 break;
             int64_t now = studio_mono_ns();
             if (now - deadline > MAX_LAG_NS) {
-                int64_t n = (now - r->t0_ns) * r->cv.fps / 1000000000LL;
-                atomic_fetch_add(&s->skipped, (uint64_t)(n - r->n));
-                r->n = n;
-                deadline = deadline_of(r, n);
+                /*
+                 * Too far behind to catch up: give up the missed slots of
+                 * real time, but not the timestamps. Frame n keeps
+                 * timestamp n/fps and is composed as of now, so players see
+                 * the program pause and go on, never jump.
+                 */
+                int64_t slot = (now - r->t0_ns) * r->cv.fps / 1000000000LL;
+                atomic_fetch_add(&s->skipped, (uint64_t)(slot - r->n - r->shift));
+                r->shift = slot - r->n;
+                deadline = deadline_of(r, r->n);
             }
             run_frame(r, deadline);
             r->n++;
@@ -619,10 +656,11 @@ bool studio_canvas_ok(const struct studio_canvas *c)
 struct studio_scene *studio_scene_spawn(struct studio_bank *bank,
                                         const struct studio_canvas *canvas, const char *domain,
                                         const char *app, const char *stream,
-                                        const struct studio_layout *initial, int *err)
+                                        const struct studio_layout *initial, int delay_ms, int *err)
 {
     if (!studio_canvas_ok(canvas) || !domain || !app || !stream || !*domain || !*app || !*stream ||
-        strlen(domain) >= 256 || strlen(app) >= 256 || strlen(stream) >= 256 ||
+        delay_ms < 0 || delay_ms > STUDIO_MAX_DELAY_MS || strlen(domain) >= 256 ||
+        strlen(app) >= 256 || strlen(stream) >= 256 ||
         (initial && (initial->n_video < 0 || initial->n_video > STUDIO_MAX_LAYERS ||
                      initial->n_audio < 0 || initial->n_audio > STUDIO_MAX_LAYERS))) {
         *err = OA_EINVAL;
@@ -655,6 +693,8 @@ struct studio_scene *studio_scene_spawn(struct studio_bank *bank,
         return NULL;
     }
     s->running = true;
+    if (delay_ms > 0)
+        s->delay = studio_delay_new(delay_ms, delay_emit, s);
     atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed); /* the thread's */
     int r = studio_thread_spawn(scene_main, s, "studio-scene");
     if (r) {
@@ -664,7 +704,8 @@ struct studio_scene *studio_scene_spawn(struct studio_bank *bank,
         *err = r;
         return NULL;
     }
-    slog(s, OA_LOG_INFO, "started %dx%d@%d", canvas->width, canvas->height, canvas->fps);
+    slog(s, OA_LOG_INFO, "started %dx%d@%d, output delay %d ms", canvas->width, canvas->height,
+         canvas->fps, delay_ms);
     return s;
 }
 
@@ -738,5 +779,5 @@ void studio_scene_get_stats(const struct studio_scene *s, struct studio_scene_st
     out->frames = atomic_load_explicit(&s->frames, memory_order_relaxed);
     out->skipped_frames = atomic_load_explicit(&s->skipped, memory_order_relaxed);
     out->audio_frames = atomic_load_explicit(&s->audio_frames, memory_order_relaxed);
-    out->dropped_batches = atomic_load_explicit(&s->dropped, memory_order_relaxed);
+    out->post_waits = atomic_load_explicit(&s->post_waits, memory_order_relaxed);
 }

@@ -7,10 +7,12 @@
  * with timestamp n/fps, mixes and encodes the AAC frames up to the end of
  * frame n (timestamps from the sample counter), wraps everything as FLV
  * packets and posts them to the loop thread as one batch per frame. The
- * loop pushes them into the hub. Timestamps come only from the counters, so
- * they never jump. A thread that falls behind (a busy machine) composes the
- * missed frames back to back; only more than a second behind does it skip
- * frame slots to get back to real time (counted; audio stays continuous).
+ * loop pushes them into the hub (after the output delay, if any).
+ * Timestamps come only from the counters, so they never jump. A thread that
+ * falls behind (a busy machine) composes the missed frames back to back;
+ * only more than a second behind does it give up frame slots to get back to
+ * real time: the output then pauses (counted), its timestamps and audio
+ * staying continuous.
  *
  * Ownership: reference-counted. The handle (engine.c) holds one, the thread
  * one, each batch in flight one. Layout and audio changes are handed to the
@@ -23,13 +25,15 @@
 #include "studio/input.h"
 
 /*
- * Creates, publishes (hub_publish) and starts a scene (loop thread). Borrows
- * everything; keeps a reference to bank. NULL with *err set on failure.
+ * Creates, publishes (hub_publish) and starts a scene (loop thread), its
+ * output delay_ms late (0 = live). Borrows everything; keeps a reference to
+ * bank. NULL with *err set on failure.
  */
 struct studio_scene *studio_scene_spawn(struct studio_bank *bank,
                                         const struct studio_canvas *canvas, const char *domain,
                                         const char *app, const char *stream,
-                                        const struct studio_layout *initial, int *err);
+                                        const struct studio_layout *initial, int delay_ms,
+                                        int *err);
 /* Unpublishes, stops the thread and drops the handle's reference (loop thread). */
 void studio_scene_halt(struct studio_scene *s);
 

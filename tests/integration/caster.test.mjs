@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startServer, sleep, DOMAIN } from './lib/server.mjs';
 import { popClient, teaClient, createAccount, expectCode, signedRequest } from './lib/api.mjs';
-import { probe } from './lib/media.mjs';
+import { probe, publish } from './lib/media.mjs';
 
 let dir, srv, one, two, v3, other;
 
@@ -164,7 +164,12 @@ test('SetCasterConfig replaces everything; DescribeCasterConfig echoes it with t
   assert.equal(c.DomainName, '');
   assert.equal(c.Delay, 0);
   assert.equal(c.CallbackUrl, '');
-  assert.equal(c.ChannelEnable, 0);
+  // ... except ChannelEnable: once enabled it cannot be disabled (spec 3.1).
+  assert.equal(c.ChannelEnable, 1);
+  await one.call('SetCasterConfig', { CasterId: id, ChannelEnable: 0, TranscodeConfig: JSON.stringify({ customParams: { video: { width: 320, height: 240, fps: 15, bitrate: 300 } } }) });
+  c = await one.call('DescribeCasterConfig', { CasterId: id });
+  assert.equal(c.ChannelEnable, 1);
+  assert.equal((await one.call('DescribeCasters', { CasterId: id })).CasterList.Caster[0].ChannelEnable, 1);
   assert.equal(c.TranscodeConfig.CasterTemplate, 'lp_sd');
   assert.deepEqual(c.TranscodeConfig.LiveTemplateIds.LocationId, []);
   assert.deepEqual(c.TranscodeConfig.CustomParams.video, { bitrate: 300, fps: 15, height: 240, width: 320 });
@@ -357,6 +362,15 @@ test('scenes: StartCaster creates PVW and PGM; Start/StopCasterScene, scene conf
   await one.call('StopCasterScene', { CasterId: id, SceneId: pvw.SceneId });
   assert.equal((await one.call('DescribeCasterScenes', { CasterId: id, SceneId: pvw.SceneId })).SceneList.Scene[0].Status, 0);
   await expectCode(one.call('StopCasterScene', { CasterId: id, SceneId: pvw.SceneId }), 'IncorrectSceneStatus.Idle');
+  // While PVW is stopped its name is free in the hub, but AppName caster is the studio's:
+  // a client cannot publish there (one log line), so the scene can start again.
+  const pvwStream = /\/caster\/([0-9a-f]{32})\.flv/.exec(pvw.StreamUrl)[1];
+  for (const name of [pvwStream, 'anything']) {
+    const squat = publish(`${srv.rtmp}/caster/${name}?vhost=${DOMAIN}`, { seconds: 3 });
+    const done = await squat.done;
+    assert.notEqual(done.code, 0, `a client published into caster/${name}`);
+    await srv.waitLog(new RegExp(`publish caster/${name} refused: the name is reserved`));
+  }
   const again = await one.call('StartCasterScene', { CasterId: id, SceneId: pvw.SceneId });
   assert.equal(again.StreamUrl, pvw.StreamUrl);
   assert.equal((await probe(again.StreamUrl)).streams.length, 2);
@@ -417,6 +431,8 @@ test('scenes: StartCaster creates PVW and PGM; Start/StopCasterScene, scene conf
   await expectCode(two.call('DescribeCasterScenes', { CasterId: id }), 'InvalidCaster.NotFound');
   await expectCode(two.call('CopyCasterSceneConfig', { CasterId: id, FromSceneId: pvw.SceneId, ToSceneId: pgm.SceneId }), 'InvalidCaster.NotFound');
 
+  // Channels are enabled on an idle caster only.
+  await expectCode(one.call('SetCasterConfig', { CasterId: id, CasterName: 'live one', DomainName: DOMAIN, ChannelEnable: 1 }), 'IncorrectCasterStatus');
   // SetCasterConfig changes apply at RestartCaster (here a smaller canvas), which keeps
   // the scenes, their ids and URLs.
   await one.call('SetCasterConfig', { CasterId: id, CasterName: 'live one', DomainName: DOMAIN, TranscodeConfig: JSON.stringify({ customParams: { video: { width: 320, height: 240 } } }) });
@@ -504,10 +520,17 @@ test('persistence: casters, resources, layouts and scenes survive a restart; a r
     resources: await one.call('DescribeCasterVideoResources', { CasterId: id }),
     audio: await one.call('DescribeCasterSceneAudio', { CasterId: id, SceneId: pgm.SceneId }),
   };
+  const secs = (d) => d.split(':').reduce((a, x) => a * 60 + Number(x), 0);
+  const duration = async () => secs((await one.call('DescribeCasters', { CasterId: id })).CasterList.Caster[0].Duration);
+  const ranBefore = await duration();
   const { rtmpPort, httpPort } = srv;
   await srv.stop({ keepData: true });
+  // Down for 5 s: Duration counts the time the caster ran, not the server's downtime.
+  await sleep(5000);
   srv = await startServer({ dataDir: dir, rtmpPort, httpPort });
   await clients();
+  const ranAfter = await duration();
+  assert.ok(ranAfter >= ranBefore && ranAfter - ranBefore < 4, `Duration ${ranBefore} s -> ${ranAfter} s across 5 s of downtime`);
 
   const casters = (await one.call('DescribeCasters', {})).CasterList.Caster.map((c) => [c.CasterId, c.Status, c.CasterName]);
   assert.deepEqual(casters, before.casters);

@@ -37,6 +37,7 @@
 #include <libavutil/channel_layout.h>
 #include <libavutil/opt.h>
 #include <math.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DOMAIN "studio.test"
@@ -350,6 +351,7 @@ struct outdec {
     struct vinfo *frames;
     size_t nframes, capframes;
     int64_t *vts; /* every video packet's timestamp, in arrival order */
+    bool *vkey;   /* and whether it is a keyframe */
     size_t nvts;
     int64_t *ats;
     size_t nats;
@@ -435,6 +437,8 @@ static void decode_new(void)
         }
         if (p->type == PKT_VIDEO) {
             O.vts = realloc(O.vts, (O.nvts + 1) * sizeof(*O.vts));
+            O.vkey = realloc(O.vkey, (O.nvts + 1) * sizeof(*O.vkey));
+            O.vkey[O.nvts] = packet_is_video_key(p);
             O.vts[O.nvts++] = p->ts;
             assert_non_null(O.vdec);
             assert_int_equal(av_new_packet(O.pkt, (int)p->size - 5), 0);
@@ -501,7 +505,22 @@ static void check_audio_ts(size_t from)
 {
     for (size_t i = from + 1; i < O.nats; i++) {
         int64_t d = O.ats[i] - O.ats[i - 1];
+        if (d != 21 && d != 22)
+            print_error("audio ts jump at %zu: %lld -> %lld\n", i, (long long)O.ats[i - 1],
+                        (long long)O.ats[i]);
         assert_true(d == 21 || d == 22);
+    }
+}
+
+/* The output starts with a keyframe and has one exactly every 2 s (2 * FPS frames), no other. */
+static void check_keyframes(void)
+{
+    assert_true(O.nvts > 0);
+    assert_int_equal(O.vts[0], 0);
+    for (size_t i = 0; i < O.nvts; i++) {
+        if (O.vkey[i] != (i % (2 * FPS) == 0))
+            print_error("frame %zu (ts %lld): keyframe %d\n", i, (long long)O.vts[i], O.vkey[i]);
+        assert_int_equal(O.vkey[i], i % (2 * FPS) == 0);
     }
 }
 
@@ -732,16 +751,16 @@ static void test_engine(void **state)
 
     struct studio_layout l = side_by_side();
     struct studio_scene *scene = NULL;
-    assert_int_equal(studio_scene_start(c, "caster", "scene1", &l, &scene), 0);
+    assert_int_equal(studio_scene_start(c, "caster", "scene1", &l, 0, &scene), 0);
     assert_non_null(scene);
     struct studio_scene *dup = NULL;
-    assert_int_equal(studio_scene_start(c, "caster", "scene1", &l, &dup), OA_EBUSY);
+    assert_int_equal(studio_scene_start(c, "caster", "scene1", &l, 0, &dup), OA_EBUSY);
     hub_subscribe(DOMAIN, "caster", "scene1", &O.out.sink);
     assert_int_equal(O.out.publishes, 1);
     /* A second scene (think PVW) on the same inputs, decoded only once. */
     struct studio_layout l2 = pip();
     struct studio_scene *scene2 = NULL;
-    assert_int_equal(studio_scene_start(c, "caster", "scene2", &l2, &scene2), 0);
+    assert_int_equal(studio_scene_start(c, "caster", "scene2", &l2, 0, &scene2), 0);
     hub_subscribe(DOMAIN, "caster", "scene2", &out2.out.sink);
 
     /* --- 1. side by side --- */
@@ -754,6 +773,7 @@ static void test_engine(void **state)
     assert_int_equal(O.vts[0], 0);
     check_video_ts(0);
     check_audio_ts(0);
+    check_keyframes();
     const struct vinfo *f = last_frame();
     print_message("left %s (%d,%d,%d), right %s (%d,%d,%d)\n", cname(classify(f, P_LEFT)),
                   f->y[P_LEFT], f->u[P_LEFT], f->v[P_LEFT], cname(classify(f, P_RIGHT)),
@@ -879,9 +899,9 @@ static void test_engine(void **state)
     assert_int_equal(classify(last_frame(), P_RIGHT_TOP), C_RED);
     struct studio_input_info info;
     studio_caster_input_info(c, "RV02", &info);
-    assert_true(info.present && info.local && info.has_picture && info.stalled);
+    assert_true(info.present && info.local && info.has_picture && info.black);
     studio_caster_input_info(c, "RV01", &info);
-    assert_false(info.stalled);
+    assert_false(info.black);
     /* The blue tone has gone, the red one is still there. */
     end = O.pcm_len;
     assert_true(tone(end - sec / 2, sec / 2, 660) < 0.01);
@@ -902,18 +922,22 @@ static void test_engine(void **state)
     }
     print_message("inset back after %lld ms\n", (long long)back_at);
     assert_true(back_at >= 0 && back_at < 1000);
+    /* Through the take, the stall, the black and the recovery: no gap, no jump, fixed GOPs. */
+    check_video_ts(0);
+    check_audio_ts(0);
+    check_keyframes();
     assert_int_equal(classify(last_frame(), P_PIP), C_BLUE);
     end = O.pcm_len;
     assert_true(tone(end - sec / 2, sec / 2, 660) > 0.03);
 
     struct studio_scene_stats st;
     studio_scene_get_stats(scene, &st);
-    print_message("stats: %llu frames, %llu skipped, %llu audio, %llu dropped batches\n",
+    print_message("stats: %llu frames, %llu skipped, %llu audio, %llu post waits\n",
                   (unsigned long long)st.frames, (unsigned long long)st.skipped_frames,
-                  (unsigned long long)st.audio_frames, (unsigned long long)st.dropped_batches);
+                  (unsigned long long)st.audio_frames, (unsigned long long)st.post_waits);
     assert_true(studio_scene_running(scene));
     studio_caster_input_info(c, "RV02", &info);
-    assert_true(info.present && info.local && info.has_picture && !info.stalled);
+    assert_true(info.present && info.local && info.has_picture && !info.black);
     assert_int_equal(info.width, 320);
 
     /* --- teardown --- */
@@ -1001,7 +1025,6 @@ static void loop_setup(void)
     }
     cur = &out1;
     oa_config_defaults(&oa_cfg);
-    oa_cfg.studio_input_timeout_ms = 300;
     oa_cfg.studio_black_after_ms = 1000;
     oa_cfg.studio_x264_threads = 1;
     oa_strlcpy(oa_cfg.studio_x264_preset, "ultrafast", sizeof(oa_cfg.studio_x264_preset));
@@ -1025,11 +1048,16 @@ static void output_free(void)
         av_packet_free(&o->pkt);
         free(o->frames);
         free(o->vts);
+        free(o->vkey);
         free(o->ats);
         free(o->pcm);
         memset(o, 0, sizeof(*o));
     }
     cur = &out1;
+}
+
+static void noop_post(void *arg)
+{
 }
 
 static bool near(int a, int b, int tol)
@@ -1057,12 +1085,20 @@ static void test_files(void **state)
     l.n_video = 2;
     l.video[0] = (struct studio_video_layer){"RV01", 1, 1, 0, 0, STUDIO_REFER_TOP_LEFT, 0};
     l.video[1] = (struct studio_video_layer){"RV02", 1, 0.5, 0, 0, STUDIO_REFER_TOP_RIGHT, 0};
-    struct studio_scene *scene = NULL;
-    assert_int_equal(studio_scene_start(c, "caster", "files", &l, &scene), 0);
+    struct studio_scene *scene = NULL, *delayed = NULL;
+    assert_int_equal(studio_scene_start(c, "caster", "files", &l, 0, &scene), 0);
     hub_subscribe(DOMAIN, "caster", "files", &O.out.sink);
+    /* The same program 800 ms late: nothing reaches its stream before that. */
+    assert_int_equal(studio_scene_start(c, "caster", "late", &l, STUDIO_MAX_DELAY_MS + 1, &delayed),
+                     OA_EINVAL);
+    assert_int_equal(studio_scene_start(c, "caster", "late", &l, 800, &delayed), 0);
+    hub_subscribe(DOMAIN, "caster", "late", &out2.out.sink);
+    assert_non_null(hub_find(DOMAIN, "caster", "late")->publisher);
+    run_for(400);
+    assert_int_equal(out2.out.n, 0);
 
     /* Longer than the 2 s file: it loops without a gap. */
-    run_for(3500);
+    run_for(3100);
     decode_new();
     check_video_ts(0);
     check_audio_ts(0);
@@ -1089,7 +1125,41 @@ static void test_files(void **state)
     double t500 = tone(end - sec, sec, 500);
     print_message("vod audio 500 Hz %.3f\n", t500);
     assert_true(t500 > 0.1);
+    cur = &out2;
+    decode_new();
+    print_message("delayed scene: %zu frames\n", O.nframes);
+    assert_true(O.nframes >= 60);
+    check_video_ts(0);
+    check_audio_ts(0);
+    check_keyframes();
+    cur = &out1;
 
+    /*
+     * The event loop stalls 1.5 s with its post queue full: the scene
+     * threads wait for it instead of dropping output, then find themselves
+     * more than a second behind and give up real time, not timestamps.
+     */
+    size_t stall_from = O.nvts;
+    for (int i = 0; i < OA_LOOP_POST_MAX; i++)
+        if (oa_loop_post(noop_post, NULL) != 0)
+            break;
+    struct timespec nap = {1, 500000000};
+    nanosleep(&nap, NULL);
+    run_for(1200);
+    decode_new();
+    struct studio_scene_stats st;
+    studio_scene_get_stats(scene, &st);
+    print_message("after the stall: %zu more frames; %llu post waits, %llu slots given up\n",
+                  O.nvts - stall_from, (unsigned long long)st.post_waits,
+                  (unsigned long long)st.skipped_frames);
+    assert_true(st.post_waits > 0);
+    assert_true(st.skipped_frames > 0);
+    assert_true(O.nvts - stall_from >= 20);
+    check_video_ts(0);
+    check_audio_ts(0);
+    check_keyframes();
+
+    hub_unsubscribe(&out2.out.sink);
     hub_unsubscribe(&O.out.sink);
     studio_caster_free(c);
     assert_int_equal(studio_wait_idle(10000), 0);
