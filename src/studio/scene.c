@@ -165,6 +165,7 @@ struct run {
     /* Frame slots of real time the output has fallen back by (see scene_main). */
     int64_t shift;
     int64_t a_samples, apos0;
+    int64_t a_last_pts; /* pts (samples) of the last AAC packet sent, -1 before the first */
     struct batch *batch;
     int64_t black_after_us;
 };
@@ -177,6 +178,20 @@ static void batch_flush(struct run *r)
     if (!b || b->n == 0)
         return;
     r->batch = NULL;
+    /*
+     * A frame's AAC packets (the encoder lags by a frame of samples) may be
+     * older than its video frame: send the batch in timestamp order, so the
+     * stream's tags never go back in time - the hub's GOP cache measures a
+     * GOP from its keyframe, and FLV demuxers expect interleaved tags.
+     * Stable, so the headers that open the first batch stay first.
+     */
+    for (int i = 1; i < b->n; i++) {
+        struct packet *p = b->pkts[i];
+        int j = i;
+        for (; j > 0 && b->pkts[j - 1]->ts > p->ts; j--)
+            b->pkts[j] = b->pkts[j - 1];
+        b->pkts[j] = p;
+    }
     atomic_fetch_add_explicit(&r->s->refs, 1, memory_order_relaxed);
     b->scene = r->s;
     bool waited = false;
@@ -491,6 +506,7 @@ static void send_audio_packets(struct run *r)
             continue;
         }
         int64_t ts = av_rescale(p->pts, 1000, r->cv.sample_rate);
+        r->a_last_pts = p->pts;
         struct packet *fp = packet_new(PKT_AUDIO, (uint32_t)ts, 2 + (uint32_t)p->size);
         fp->data[0] = 0xAF;
         fp->data[1] = 0x01;
@@ -584,9 +600,17 @@ static void run_frame(struct run *r, int64_t deadline)
     if (avcodec_send_frame(r->venc, r->canvas) >= 0)
         send_video_packets(r);
     atomic_fetch_add_explicit(&r->s->frames, 1, memory_order_relaxed);
-    /* Audio up to the end of this frame (it leads by less than one AAC frame). */
+    /*
+     * Audio up to the end of this frame, and on until the encoder (which
+     * holds a frame back) has given every packet as old as this video frame:
+     * then whatever comes later is newer, and the sorted batches make a
+     * stream whose timestamps never go back. Audio is mixed at most about
+     * two AAC frames ahead of the video, well inside the inputs' delay.
+     */
     int64_t target = (r->n + 1) * r->cv.sample_rate / r->cv.fps;
-    while (r->a_samples < target)
+    int64_t vpos = r->n * r->cv.sample_rate / r->cv.fps;
+    int64_t limit = target + 4 * (int64_t)r->aframe->nb_samples;
+    while (r->a_samples < target || (r->a_last_pts < vpos && r->a_samples < limit))
         mix_audio_frame(r);
     batch_flush(r);
 }
@@ -597,6 +621,7 @@ static void scene_main(void *arg)
     struct studio_scene *s = r->s = arg;
     r->cv = s->canvas;
     r->audio.follow_video = true;
+    r->a_last_pts = -1;
     oa_buf_init(&r->buf, AVCC_MAX);
     r->black_after_us = (int64_t)oa_cfg.studio_black_after_ms * 1000;
     if (open_encoders(r) != 0) {

@@ -5,8 +5,9 @@
  * The scene thread wakes at absolute CLOCK_MONOTONIC deadlines t0 + n/fps,
  * composes the layout as of (deadline - STUDIO_DELAY_US), encodes frame n
  * with timestamp n/fps, mixes and encodes the AAC frames up to the end of
- * frame n (timestamps from the sample counter), wraps everything as FLV
- * packets and posts them to the loop thread as one batch per frame. The
+ * frame n and until every AAC packet as old as frame n is out (timestamps
+ * from the sample counter), wraps everything as FLV packets in timestamp
+ * order and posts them to the loop thread as one batch per frame. The
  * loop pushes them into the hub (after the output delay, if any).
  * Timestamps come only from the counters, so they never jump. A thread that
  * falls behind (a busy machine) composes the missed frames back to back;

@@ -512,6 +512,25 @@ static void check_audio_ts(size_t from)
     }
 }
 
+/*
+ * Audio and video together never go back in time (the GOP cache and FLV
+ * demuxers rely on it).
+ */
+static void check_interleaved(void)
+{
+    uint32_t last = 0;
+    for (size_t i = 0; i < O.out.n; i++) {
+        struct packet *p = O.out.pkts[i];
+        if (p->type == PKT_META || (p->flags & PKT_F_SEQHDR))
+            continue;
+        if (p->ts < last)
+            print_error("packet %zu (%s) ts %u after %u\n", i,
+                        p->type == PKT_VIDEO ? "video" : "audio", p->ts, last);
+        assert_true(p->ts >= last);
+        last = p->ts;
+    }
+}
+
 /* The output starts with a keyframe and has one exactly every 2 s (2 * FPS frames), no other. */
 static void check_keyframes(void)
 {
@@ -774,6 +793,7 @@ static void test_engine(void **state)
     check_video_ts(0);
     check_audio_ts(0);
     check_keyframes();
+    check_interleaved();
     const struct vinfo *f = last_frame();
     print_message("left %s (%d,%d,%d), right %s (%d,%d,%d)\n", cname(classify(f, P_LEFT)),
                   f->y[P_LEFT], f->u[P_LEFT], f->v[P_LEFT], cname(classify(f, P_RIGHT)),
@@ -926,6 +946,7 @@ static void test_engine(void **state)
     check_video_ts(0);
     check_audio_ts(0);
     check_keyframes();
+    check_interleaved();
     assert_int_equal(classify(last_frame(), P_PIP), C_BLUE);
     end = O.pcm_len;
     assert_true(tone(end - sec / 2, sec / 2, 660) > 0.03);
@@ -1132,6 +1153,7 @@ static void test_files(void **state)
     check_video_ts(0);
     check_audio_ts(0);
     check_keyframes();
+    check_interleaved();
     cur = &out1;
 
     /*
@@ -1158,6 +1180,7 @@ static void test_files(void **state)
     check_video_ts(0);
     check_audio_ts(0);
     check_keyframes();
+    check_interleaved();
 
     hub_unsubscribe(&out2.out.sink);
     hub_unsubscribe(&O.out.sink);
