@@ -13,10 +13,13 @@
 //     VOD over HTTP from another server, a live HTTP-FLV URL, and a live
 //     input modified while shown;
 //   - the take: PGM switches within a bounded number of frames with
-//     continuous timestamps, seen by a player that stays connected;
-//   - faults: the blue publisher is killed (its box freezes, then goes black,
-//     while the output keeps its frame rate) and comes back (blue again);
-//   - the output delay: PGM plays Delay seconds behind PVW's take.
+//     continuous audio and video timestamps, seen by a player that stays
+//     connected;
+//   - faults: the blue publisher is killed (its box holds the last picture,
+//     then goes black after studio_black_after_ms, while the output keeps
+//     its frame rate and its timestamps) and comes back (blue again);
+//   - the output delay: PGM plays Delay seconds behind PVW's take, and the
+//     undelayed program is not a stream anyone can play.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,7 +29,7 @@ import path from 'node:path';
 import { startServer, sleep, DOMAIN } from './lib/server.mjs';
 import { popClient } from './lib/api.mjs';
 import { publish, probe, run } from './lib/media.mjs';
-import { watch, place, apiLayer, nearest, pixel, toneAmplitude } from './lib/frames.mjs';
+import { watch, place, apiLayer, nearest, pixel, toneAmplitude, flvTap, tsGaps } from './lib/frames.mjs';
 
 const W = 640, H = 360, FPS = 30;
 const SRC = { RV01: { colour: 'red', w: 320, h: 240, freq: 440 }, RV02: { colour: 'blue', w: 240, h: 240, freq: 1000 } };
@@ -300,11 +303,18 @@ test('take: PGM changes within a few frames, timestamps continuous, the player s
   // PGM shows side by side (from the first test), PVW the picture in picture.
   await pop.call('SetCasterSceneConfig', { CasterId: casterId, SceneId: pvwId, LayoutId: layouts.pip.id });
   await sleep(SETTLE_MS);
+  // A second player that only reads the tags: audio and video timestamps around the take.
+  const tap = flvTap(pgmUrl);
+  await sleep(1000);
   const beforeFrames = pgm.count;
   const t0 = Date.now();
   await pop.call('CopyCasterSceneConfig', { CasterId: casterId, FromSceneId: pvwId, ToSceneId: pgmId });
   const tResp = Date.now();
   await sleep(1500);
+  await tap.stop();
+  assert.ok(tap.media('video', t0 - 500).length > 30, 'the tag reader got the program');
+  assert.deepEqual(tsGaps(tap.media('video'), 33, 34).slice(0, 5), [], 'video timestamps around the take');
+  assert.deepEqual(tsGaps(tap.media('audio'), 23, 24).slice(0, 5), [], 'audio timestamps around the take');
   const after = pgm.framesBetween(t0, Date.now());
   const first = after.findIndex(looksLikePip);
   assert.ok(first >= 0, 'PGM never showed the new layout');
@@ -332,11 +342,18 @@ test('faults: an input publisher dies mid-scene, the output keeps running, and r
   const inset = place(W, H, layouts.pip.layers[1], 240, 240).box;
   const cx = inset.x + inset.w / 2, cy = inset.y + inset.h / 2;
   assert.equal(nearest(pixel(await pgm.frameAfter(Date.now()), cx, cy)), 'blue');
+  const tap = flvTap(pgmUrl);
+  await sleep(500);
   blue.proc.kill('SIGKILL');
   await blue.done;
   const tKill = Date.now();
-  // Frozen, then black after the documented timeout (studio_black_after_ms, 3 s).
-  await sleep(5000);
+  // The last picture holds (the output is about 0.2 s behind its inputs) ...
+  for (const dt of [1000, 2300]) {
+    const f = await pgm.frameAfter(tKill + dt);
+    assert.equal(nearest(pixel(f, cx, cy)), 'blue', `the inset ${dt} ms after its source stopped`);
+  }
+  // ... then turns black after the documented timeout (studio_black_after_ms, 3 s).
+  await sleep(Math.max(0, tKill + 5000 - Date.now()));
   const dead = pgm.timeline.filter((f) => f.t >= tKill + 1000 && f.t < tKill + 5000);
   assert.ok(dead.length >= 0.8 * FPS * 4, `only ${dead.length} frames in 4 s while the input was gone`);
   const last = pgm.frames[pgm.frames.length - 1];
@@ -356,6 +373,12 @@ test('faults: an input publisher dies mid-scene, the output keeps running, and r
   }
   assert.ok(back, 'the inset never came back');
   assert.equal(pgm.exited, false, 'the PGM player was disconnected');
+  // Through the hold, the black and the recovery: no gap, no jump, in audio or video.
+  await sleep(500);
+  await tap.stop();
+  assert.ok(tap.media('video').length > 30 * 6, `${tap.media('video').length} frames`);
+  assert.deepEqual(tsGaps(tap.media('video'), 33, 34).slice(0, 5), [], 'video timestamps');
+  assert.deepEqual(tsGaps(tap.media('audio'), 23, 24).slice(0, 5), [], 'audio timestamps');
 });
 
 test('output delay (SetCasterConfig Delay): PGM plays that far behind; a take reaches it that much later', async () => {
@@ -382,4 +405,14 @@ test('output delay (SetCasterConfig Delay): PGM plays that far behind; a take re
   for (let i = 1; i < ticks.length; i++) assert.ok(ticks[i] - ticks[i - 1] > 0.02 && ticks[i] - ticks[i - 1] < 0.05, `timestamp step ${ticks[i] - ticks[i - 1]}`);
   const sc = await pop.call('DescribeCasterScenes', { CasterId: casterId, SceneId: pgmId });
   assert.equal(sc.SceneList.Scene[0].Status, 1);
+  // The undelayed program is no stream: nothing plays under the name the old design used, and
+  // the caster's only streams are its two scenes.
+  const undelayed = flvTap(pgmUrl.replace('.flv', '-undelayed.flv'));
+  await sleep(2000);
+  await undelayed.stop();
+  assert.equal(undelayed.tags.length, 0, 'the undelayed program played');
+  const online = await pop.call('DescribeLiveStreamsOnlineList', { DomainName: DOMAIN, AppName: 'caster' });
+  const names = online.OnlineInfo.LiveStreamOnlineInfo.map((x) => x.StreamName).sort();
+  const scene = (u) => /\/caster\/([0-9a-f]{32})\.flv/.exec(u)[1];
+  assert.deepEqual(names, [scene(pvwUrl), scene(pgmUrl)].sort());
 });

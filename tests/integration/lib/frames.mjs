@@ -6,6 +6,8 @@
 // ("Production studio"), ported from src/studio/layout.c, and a Goertzel
 // tone meter.
 import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import http from 'node:http';
 import { sleep } from './server.mjs';
 
 export const RATE = 44100;
@@ -204,4 +206,60 @@ export function toneAmplitude(samples, freq, rate = RATE) {
     im -= samples[i] * wgt * Math.sin(k * i);
   }
   return (2 * Math.hypot(re, im)) / (n * 0.5);
+}
+
+// ===== FLV tags =====
+
+// Plays an HTTP-FLV URL without decoding: every tag's kind, timestamp and
+// keyframe flag, with its arrival time, as a player receives them; the raw
+// stream is also written to `file` when given (for offline analysis).
+// tags: [{ type: 'video'|'audio'|'meta', ts (ms), key, header (sequence header), t }].
+export function flvTap(url, { file } = {}) {
+  const tap = { tags: [], bytes: 0, status: 0, ended: false, error: null };
+  let buf = Buffer.alloc(0), headerDone = false, out = null;
+  if (file) out = createWriteStream(file);
+  const req = http.get(url, (res) => {
+    tap.status = res.statusCode;
+    res.on('data', (d) => {
+      tap.bytes += d.length;
+      if (out) out.write(d);
+      buf = buf.length ? Buffer.concat([buf, d]) : d;
+      if (!headerDone) {
+        if (buf.length < 13) return;
+        headerDone = true;
+        buf = buf.subarray(13);
+      }
+      while (buf.length >= 11) {
+        const size = buf.readUIntBE(1, 3);
+        if (buf.length < 11 + size + 4) break;
+        const type = buf[0];
+        const ts = (buf.readUIntBE(4, 3) | (buf[7] << 24)) >>> 0;
+        const data = buf.subarray(11, 11 + size);
+        const t = Date.now();
+        if (type === 9) tap.tags.push({ type: 'video', ts, key: (data[0] >> 4) === 1, header: data[1] === 0, t });
+        else if (type === 8) tap.tags.push({ type: 'audio', ts, key: false, header: data[1] === 0, t });
+        else if (type === 18) tap.tags.push({ type: 'meta', ts, key: false, header: true, t });
+        buf = buf.subarray(11 + size + 4);
+      }
+    });
+    res.on('end', () => { tap.ended = true; });
+  });
+  req.on('error', (e) => { tap.error = e; tap.ended = true; });
+  // Media tags (no sequence headers) of a type, optionally within arrival times [t0, t1).
+  tap.media = (type, t0 = 0, t1 = Infinity) => tap.tags.filter((x) => x.type === type && !x.header && x.t >= t0 && x.t < t1);
+  tap.stop = () => new Promise((resolve) => {
+    req.destroy();
+    if (out) out.end(resolve); else resolve();
+  });
+  return tap;
+}
+
+// Timestamp steps between consecutive tags outside [lo, hi] ms: [] when continuous.
+export function tsGaps(tags, lo, hi) {
+  const bad = [];
+  for (let i = 1; i < tags.length; i++) {
+    const d = tags[i].ts - tags[i - 1].ts;
+    if (d < lo || d > hi) bad.push(`${tags[i - 1].ts} -> ${tags[i].ts}`);
+  }
+  return bad;
 }
