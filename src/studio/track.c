@@ -37,6 +37,7 @@ struct studio_track {
     /* video */
     struct vslot vq[TRACK_VQ_MAX];
     int vq_len;
+    bool released; /* a queued picture was ever released (readers have been shown pictures) */
     AVFrame *still;
     uint64_t still_gen;
     int width, height;
@@ -93,6 +94,7 @@ void studio_track_push_video(struct studio_track *t, AVFrame *f, int64_t t_us, i
         av_frame_free(&t->vq[0].f);
         memmove(&t->vq[0], &t->vq[1], (TRACK_VQ_MAX - 1) * sizeof(t->vq[0]));
         t->vq_len--;
+        t->released = true;
     }
     t->vq[t->vq_len++] = (struct vslot){r, t_us};
     int64_t horizon = now_us - STUDIO_DELAY_US - OBSOLETE_US;
@@ -100,6 +102,7 @@ void studio_track_push_video(struct studio_track *t, AVFrame *f, int64_t t_us, i
         av_frame_free(&t->vq[0].f);
         memmove(&t->vq[0], &t->vq[1], (size_t)(t->vq_len - 1) * sizeof(t->vq[0]));
         t->vq_len--;
+        t->released = true;
     }
     t->width = f->width;
     t->height = f->height;
@@ -150,11 +153,14 @@ void studio_track_pick(struct studio_track *t, int64_t t_us, struct studio_track
          * frame. The writer releases what nobody can want any more.
          */
         /*
-         * Nothing due yet: either the input has just started (showing its
-         * first picture a little early is harmless) or this reader runs
-         * late and the writer already released older frames.
+         * Nothing due yet: either the input has just started - then nothing
+         * is shown until its first picture is due, as its sound is not
+         * heard before then either (the first picture shown early would
+         * lead its sound by the whole presentation delay) - or this reader
+         * runs late and the writer already released what it would have
+         * picked: the oldest left is the nearest.
          */
-        if (pick < 0 && t->vq_len > 0)
+        if (pick < 0 && t->vq_len > 0 && t->released)
             pick = 0;
         if (pick >= 0) {
             /*

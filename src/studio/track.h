@@ -83,8 +83,10 @@ struct studio_track_pick {
 };
 
 /*
- * The picture to show at presentation time t_us: the newest one due, or the
- * oldest one queued if none is due yet.
+ * The picture to show at presentation time t_us: the newest one due, or,
+ * if none is due yet, nothing while the input has only just started (its
+ * first picture is not due) and else the oldest one queued (a reader
+ * running late).
  */
 void studio_track_pick(struct studio_track *t, int64_t t_us, struct studio_track_pick *out);
 /* The last known picture size and whether the track holds a still. */

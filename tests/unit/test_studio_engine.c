@@ -663,11 +663,10 @@ static void test_track(void **state)
     assert_int_equal(pk.width, 0);
     for (int i = 0; i < 5; i++)
         studio_track_push_video(tr, f, 5000000 + i * 40000, 5000000);
-    studio_track_pick(tr, 4990000, &pk); /* nothing due yet: the first, early */
-    assert_non_null(pk.frame);
-    assert_int_equal(pk.age_us, 0);
+    /* Nothing due yet, just started: nothing shown before its time (its sound is not either). */
+    studio_track_pick(tr, 4990000, &pk);
+    assert_null(pk.frame);
     assert_int_equal(pk.width, 32);
-    av_frame_free(&pk.frame);
     studio_track_pick(tr, 5090000, &pk); /* frame 2 (5.08 s) is the newest due */
     assert_non_null(pk.frame);
     assert_int_equal(pk.age_us, 10000);
@@ -676,6 +675,12 @@ static void test_track(void **state)
     assert_non_null(pk.frame);
     assert_int_equal(pk.age_us, 7000000 - 5160000);
     assert_false(pk.still);
+    av_frame_free(&pk.frame);
+    /* Later pictures release the old ones: a reader running late gets the oldest left. */
+    studio_track_push_video(tr, f, 5600000, 5900000);
+    studio_track_pick(tr, 5000000, &pk);
+    assert_non_null(pk.frame);
+    assert_int_equal(pk.age_us, 0);
     av_frame_free(&pk.frame);
     /* A still is always shown and never stale. */
     studio_track_set_still(tr, f);
