@@ -309,16 +309,18 @@ test('A/V sync within a frame, keyframes every 2 s, continuous timestamps (as a 
   // A flash (white picture) and a 1 kHz beep, together, for 0.2 s of every second.
   pubs.flash = lavfi(`${srv.rtmp}/live/flash`, "color=c=black:s=160x90:r=30,geq=lum='if(lt(mod(T,1),0.2),235,16)':cb=128:cr=128",
     "aevalsrc='if(lt(mod(t,1),0.2),0.5*sin(2*PI*1000*t),0)':s=44100");
-  await add({ ResourceName: 'flash', LocationId: 'RV10', LiveStreamUrl: `${srv.rtmp}/live/flash` });
   const r = await pop.call('AddCasterLayout', {
     CasterId: casterId, BlendList: ['RV10'], MixList: ['RV10'],
     VideoLayer: [{ HeightNormalized: 1, WidthNormalized: 1, PositionRefer: 'topLeft', PositionNormalized: [0, 0] }],
     AudioLayer: [{ VolumeRate: 1, ValidChannel: 'all' }],
   });
   await onPgm(r.LayoutId);
-  await sleep(2000);
+  await sleep(1000);
+  // The capture starts before the input does: sync holds from the input's first picture on.
   const file = path.join(tmp, 'pgm.flv');
   const tap = flvTap(pgmUrl, { file });
+  await sleep(500);
+  await add({ ResourceName: 'flash', LocationId: 'RV10', LiveStreamUrl: `${srv.rtmp}/live/flash` });
   await sleep(6000);
   await tap.stop();
 
