@@ -1,6 +1,7 @@
 /*
- * access.c - domain resolution, domain state, URL auth type A, blocks and
- * reserved names, in that order.
+ * access.c - domain resolution, domain state, which domain may be used for
+ * publishing or playing, URL auth type A, blocks and reserved names, in
+ * that order.
  */
 #include "access.h"
 #include "api/urlauth.h"
@@ -149,6 +150,30 @@ int access_check(const struct access_req *req, struct access_grant *grant, const
         if (domain_get(grant->domain, &play) == 0 && strcmp(play.status, "online") != 0) {
             *why = "domain is stopped";
             return OA_EBUSY;
+        }
+    }
+    /*
+     * The stream is keyed by its play domain, whatever name the client used,
+     * so whose URL auth applies must not depend on that name: a player has
+     * to come through the play domain (an ingest domain that stands for
+     * another domain serves no players), and a publisher through the ingest
+     * domain when the play domain has one mapped. Otherwise either could
+     * pick the domain whose aliauth is the weaker one.
+     */
+    bool via_ingest = strcmp(grant->domain, d.name) != 0;
+    if (req->kind == ACCESS_PLAY && via_ingest) {
+        *why = "an ingest domain serves no players";
+        return OA_EAUTH;
+    }
+    if (req->kind == ACCESS_PUBLISH && !via_ingest) {
+        bool has_ingest;
+        if (domain_has_ingest(d.name, &has_ingest) != 0) {
+            *why = "database error";
+            return OA_EBUSY;
+        }
+        if (has_ingest) {
+            *why = "publish through the domain's ingest domain";
+            return OA_EAUTH;
         }
     }
     int r = check_auth(req, d.name, why);

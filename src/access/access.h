@@ -4,9 +4,13 @@
  * Every RTMP publish/play and every HTTP-FLV/HLS request asks access_check()
  * first. It resolves the host the client used to a domain (a `vhost` query
  * parameter overrides the host, for clients that reach the server by IP),
- * refuses stopped domains, checks URL authentication type A when the
- * domain's `aliauth` config asks for it, and refuses blocked publishes and
- * publishes into names reserved for the server's own outputs.
+ * refuses stopped domains, refuses plays through an ingest domain that is
+ * mapped to a play domain and publishes through a play domain that has an
+ * ingest domain mapped (so the URL auth that applies is always that of the
+ * ingest domain for publishing and of the play domain for playing), checks
+ * URL authentication type A when that domain's `aliauth` config asks for
+ * it, and refuses blocked publishes and publishes into names reserved for
+ * the server's own outputs.
  */
 #ifndef OA_ACCESS_ACCESS_H
 #define OA_ACCESS_ACCESS_H
@@ -37,8 +41,9 @@ struct access_grant {
 /*
  * Returns 0 and fills *grant, or a negative code with *why set to a static
  * reason: OA_ENOTFOUND (no such domain), OA_EBUSY (domain stopped, stream
- * blocked, name reserved), OA_EAUTH (auth_key missing, expired or wrong),
- * OA_EINVAL (bad app or stream name).
+ * blocked, name reserved, database error), OA_EAUTH (auth_key missing,
+ * expired or wrong; the wrong domain for the kind of access), OA_EINVAL (bad
+ * app or stream name).
  */
 int access_check(const struct access_req *req, struct access_grant *grant, const char **why);
 

@@ -174,6 +174,19 @@ int domain_mapping_get(const char *push_domain, char pull[256])
     return r;
 }
 
+int domain_has_ingest(const char *pull_domain, bool *has)
+{
+    sqlite3_stmt *st =
+        db_prepare_cached("SELECT 1 FROM domain_mappings WHERE pull_domain = ? LIMIT 1");
+    if (!st)
+        return OA_EDB;
+    sqlite3_bind_text(st, 1, pull_domain, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    *has = rc == SQLITE_ROW;
+    db_release(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : OA_EDB;
+}
+
 /* Longest wildcard domain (".example.com") that host ends with. */
 static int match_wildcard(const char *host, struct domain *d)
 {

@@ -50,6 +50,8 @@ int domain_map(const char *push_domain, const char *pull_domain);
 int domain_unmap(const char *push_domain);
 /* The play domain an ingest domain maps to; OA_ENOTFOUND if unmapped. */
 int domain_mapping_get(const char *push_domain, char pull[256]);
+/* Sets *has to whether some ingest domain is mapped to this play domain; 0 or OA_EDB. */
+int domain_has_ingest(const char *pull_domain, bool *has);
 
 /*
  * Resolves the host a client used (RTMP tcUrl host, HTTP Host, or a vhost

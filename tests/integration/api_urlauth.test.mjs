@@ -149,3 +149,92 @@ test('auth_type no_auth and deleting the config open the domain again', async ()
   const none = await pop.call('DescribeLiveDomainConfigs', { DomainName: D, FunctionNames: 'aliauth' });
   assert.deepEqual(none.DomainConfigs.DomainConfig, []);
 });
+
+// Mapped domains key the same streams, so the client must not get to pick
+// whose aliauth applies by naming the other domain (docs/api.md, "URL
+// authentication"): publishes go through the ingest domain, plays through
+// the play domain, each under its own keys.
+test('mapped domains: publish only through the ingest domain, play only through the play domain', async () => {
+  const P = 'mplay.example.com', E = 'mpush.example.com', KP = 'playKey1234', KE = 'pushKey5678';
+  await pop.call('AddLiveDomain', { DomainName: P, LiveDomainType: 'liveVideo', Region: 'cn-shanghai' });
+  await pop.call('AddLiveDomain', { DomainName: E, LiveDomainType: 'liveEdge', Region: 'cn-shanghai' });
+  await pop.call('AddLiveDomainMapping', { PullDomain: P, PushDomain: E });
+  const setAuth = (domain, args) => pop.call('BatchSetLiveDomainConfigs', { DomainNames: domain, Functions: aliauth(args) });
+  await setAuth(P, { auth_type: 'type_a', auth_key1: KP });
+  await setAuth(E, { auth_type: 'type_a', auth_key1: KE });
+
+  // Each refusal must be for the reason given: the log line says which.
+  async function publishRefusedFor(url, why) {
+    const from = srv.log().length;
+    const p = publish(url, { seconds: 20 });
+    const r = await Promise.race([p.done, sleep(10000).then(() => null)]);
+    if (!r) { p.proc.kill('SIGKILL'); await p.done; assert.fail(`publish to ${url} was accepted`); }
+    assert.notEqual(r.code, 0);
+    for (let i = 0; i < 100 && !/publish live\/\w+ refused: /.test(srv.log().slice(from)); i++) await sleep(50);
+    assert.match(srv.log().slice(from), new RegExp(`publish live/\\w+ refused: ${why}`), url);
+  }
+  const signed = (host, uri, key) => `vhost=${host}${key ? `&auth_key=${authKey(uri, key)}` : ''}`;
+  const viaPlay = "publish through the domain's ingest domain";
+  await publishRefusedFor(`${srv.rtmp}/live/m1?${signed(P, '/live/m1', KP)}`, viaPlay);
+  await publishRefusedFor(`${srv.rtmp}/live/m1?${signed(P, '/live/m1', KE)}`, viaPlay);
+  await publishRefusedFor(`${srv.rtmp}/live/m1?${signed(P, '/live/m1', null)}`, viaPlay);
+  await publishRefusedFor(`${srv.rtmp}/live/m1?${signed(E, '/live/m1', KP)}`, 'auth_key invalid');
+  await publishRefusedFor(`${srv.rtmp}/live/m1?${signed(E, '/live/m1', null)}`, 'auth_key missing');
+
+  const p = publish(`${srv.rtmp}/live/m1?${signed(E, '/live/m1', KE)}`, { seconds: 120, gop: 25 });
+  try {
+    for (let i = 0; ; i++) {
+      const r = await pop.call('DescribeLiveStreamsOnlineList', { DomainName: P, StreamName: 'm1' });
+      if (r.TotalNum === 1) break;
+      if (i === 60) assert.fail('the publish through the ingest domain never came online');
+      await sleep(250);
+    }
+    // Through the play domain with its key: every protocol plays.
+    assert.ok(await rtmpPlays(`${srv.rtmp}/live/m1?${signed(P, '/live/m1', KP)}`), 'rtmp via play domain');
+    const flv = await httpGet(`${srv.http}/live/m1.flv?${signed(P, '/live/m1.flv', KP)}`, 2);
+    assert.equal(flv.status, 200);
+    assert.ok(flv.body.startsWith('FLV'));
+    const hls = await httpGet(`${srv.http}/live/m1.m3u8?${signed(P, '/live/m1.m3u8', KP)}`, 15);
+    assert.equal(hls.status, 200, hls.body);
+    assert.match(hls.body, /#EXTM3U/);
+    // The ingest key does not open the play domain, and the ingest domain
+    // serves no players with either key.
+    for (const [host, key] of [[P, KE], [E, KE], [E, KP], [E, null]]) {
+      assert.equal(await rtmpPlays(`${srv.rtmp}/live/m1?${signed(host, '/live/m1', key)}`), false, `rtmp ${host} ${key}`);
+      assert.equal((await httpGet(`${srv.http}/live/m1.flv?${signed(host, '/live/m1.flv', key)}`)).status, 403, `flv ${host} ${key}`);
+      assert.equal((await httpGet(`${srv.http}/live/m1.m3u8?${signed(host, '/live/m1.m3u8', key)}`)).status, 403, `hls ${host} ${key}`);
+    }
+    assert.match(srv.log(), /play live\/m1 refused: an ingest domain serves no players/);
+    assert.match(srv.log(), /flv \S+ live\/m1: refused: an ingest domain serves no players/);
+    assert.match(srv.log(), /hls \S+ live\/m1: refused: an ingest domain serves no players/);
+    // The Host header counts like vhost=.
+    const viaHost = await run('curl', ['-s', '-o', '/dev/null', '-m', '3', '-w', '%{http_code}', '-H', `Host: ${E}`, `${srv.http}/live/m1.flv?auth_key=${authKey('/live/m1.flv', KE)}`], { timeoutMs: 8000 });
+    assert.equal(viaHost.out, '403');
+
+    // An open ingest domain still serves no players of the protected play domain...
+    await setAuth(E, { auth_type: 'no_auth' });
+    assert.equal((await httpGet(`${srv.http}/live/m1.flv?vhost=${E}`)).status, 403);
+    assert.equal(await rtmpPlays(`${srv.rtmp}/live/m1?vhost=${E}`), false);
+  } finally {
+    p.proc.kill('SIGTERM');
+    await p.done;
+  }
+  // ...and an open play domain takes no publishes past its protected ingest domain.
+  await setAuth(E, { auth_type: 'type_a', auth_key1: KE });
+  await setAuth(P, { auth_type: 'no_auth' });
+  await publishRefusedFor(`${srv.rtmp}/live/m2?vhost=${P}`, viaPlay);
+  // Unmapped, the play domain takes publishes again (PublishType center).
+  await pop.call('DeleteLiveDomainMapping', { PullDomain: P, PushDomain: E });
+  const p2 = publish(`${srv.rtmp}/live/m2?vhost=${P}`, { seconds: 60 });
+  try {
+    for (let i = 0; ; i++) {
+      const r = await pop.call('DescribeLiveStreamsOnlineList', { DomainName: P, StreamName: 'm2' });
+      if (r.TotalNum === 1) { assert.equal(r.OnlineInfo.LiveStreamOnlineInfo[0].PublishType, 'center'); break; }
+      if (i === 60) assert.fail('the publish through the unmapped play domain never came online');
+      await sleep(250);
+    }
+  } finally {
+    p2.proc.kill('SIGTERM');
+    await p2.done;
+  }
+});
