@@ -12,9 +12,10 @@
  * (query and form body); v3 signs a canonical request with selected headers,
  * and the body through x-acs-content-sha256.
  *
- * Replay protection keeps every (AccessKeyId, nonce) for as long as its
- * timestamp is acceptable (nonce.h); rate limits are token buckets per
- * account and action (ratelimit.h). Both live on the loop thread.
+ * Replay protection keeps every accepted (AccessKeyId, nonce) for as long as
+ * its timestamp is acceptable, in a bounded set per account (nonce.h); rate
+ * limits are token buckets per account and action (ratelimit.h). Both live
+ * on the loop thread.
  */
 #include "api/api.h"
 #include "api/dispatch.h"
@@ -53,6 +54,7 @@
 static struct {
     struct api_nonce_cache *nonces;
     struct api_ratelimit *limits;
+    int64_t nonce_warned_us; /* when a full nonce set was last logged */
 } A;
 
 /* ===== handler helpers (api.h) ===== */
@@ -733,15 +735,21 @@ static void pipeline(struct ctx *c, struct api_params *ps, json_t **tree)
         return;
 
     api_state_init();
-    rc = api_nonce_check_add(A.nonces, a.key_id, a.nonce, (int64_t)ts + oa_cfg.api_time_window_s,
-                             (int64_t)now);
+    rc = api_nonce_check(A.nonces, account_id, a.key_id, a.nonce, (int64_t)now);
     if (rc == OA_EEXIST) {
         fail(c, 400, "SignatureNonceUsed", "Specified signature nonce was used already.");
         return;
     }
     if (rc != 0) {
-        oa_log(OA_LOG_WARN, "api: %zu nonces remembered (api_nonce_max): refusing requests",
-               api_nonce_count(A.nonces));
+        /* One line per episode is enough: every refused request has its own log line. */
+        int64_t mono = oa_mono_us();
+        if (!A.nonce_warned_us || mono - A.nonce_warned_us > 10 * 1000000LL) {
+            oa_log(OA_LOG_WARN,
+                   "api: ak=%s: its account has %zu nonces remembered (api_nonce_max): refusing "
+                   "its requests until some expire",
+                   a.key_id, api_nonce_count(A.nonces, account_id));
+            A.nonce_warned_us = mono;
+        }
         fail(c, 400, "Throttling", "Request was denied due to request throttling.");
         return;
     }
@@ -751,6 +759,9 @@ static void pipeline(struct ctx *c, struct api_params *ps, json_t **tree)
         fail(c, 400, "Throttling.User", "Request was denied due to user flow control.");
         return;
     }
+    /* Only accepted requests are remembered: a refused one did nothing, so its replay is harmless.
+     */
+    api_nonce_add(A.nonces, account_id, a.key_id, a.nonce, (int64_t)ts + oa_cfg.api_time_window_s);
     run_action(c, act, account_id, *tree);
     return;
 

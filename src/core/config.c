@@ -63,7 +63,7 @@ static const struct setting settings[] = {
     I(hls_idle_ms, 60000, 1000, 3600000, "an unpublished stream's HLS is kept this long"),
     I(api_max_body, 1048576, 1024, 67108864, "largest API request body (bytes)"),
     I(api_time_window_s, 900, 1, 86400, "allowed clock skew of signed requests (seconds)"),
-    I(api_nonce_max, 1000000, 1000, 100000000, "SignatureNonce values remembered at most"),
+    I(api_nonce_max, 200000, 1, 100000000, "SignatureNonce values remembered per account at most"),
     I(worker_threads, 2, 1, 64, "threads for blocking work (checkpoints, file finishing)"),
     I(record_threads, 2, 1, 64, "recorder writer threads"),
     I(record_queue_ms, 60000, 1000, 3600000, "media a recording may queue before it reports falling behind"),

@@ -5,10 +5,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { startServer, sleep, AK, SK } from './lib/server.mjs';
 import {
   popClient, teaClient, signedRequest, rawRequest, v1Params, signV1, formEncode, stringToSignV1,
-  expectCode, isoNow,
+  expectCode, isoNow, createAccount,
 } from './lib/api.mjs';
 
 let srv, pop, tea;
@@ -21,14 +24,14 @@ before(async () => {
 });
 after(async () => { await srv.stop(); });
 
-function checkErrorEnvelope(r, status, code) {
+function checkErrorEnvelope(r, status, code, server = srv) {
   assert.equal(r.status, status, r.body);
   assert.equal(r.headers['content-type'], 'application/json;charset=utf-8');
   const j = JSON.parse(r.body);
   assert.deepEqual(Object.keys(j), ['RequestId', 'HostId', 'Code', 'Message', 'Recommend']);
   assert.match(j.RequestId, UUID);
   assert.equal(r.headers['x-acs-request-id'], j.RequestId);
-  assert.equal(j.HostId, `127.0.0.1:${srv.httpPort}`);
+  assert.equal(j.HostId, `127.0.0.1:${server.httpPort}`);
   assert.equal(j.Code, code);
   assert.equal(j.Recommend, `https://api.aliyun.com/troubleshoot?q=${code}&product=Live&requestId=${j.RequestId}`);
   return j;
@@ -152,6 +155,43 @@ test('throttling at the documented limit (DescribeLiveStreamsPublishList, QPS 3)
   await sleep(1100);
   const again = await pop.call('DescribeLiveStreamsPublishList', p);
   assert.equal(again.TotalNum, 0);
+});
+
+// With a tiny api_nonce_max, one account fills its nonce set: it gets the
+// documented Throttling, a replay is still SignatureNonceUsed, and another
+// account keeps working at full speed.
+test('a full nonce set throttles only its own account (api_nonce_max)', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'onair-nonces-'));
+  const second = createAccount(dir, 'tenant-two');
+  const s = await startServer({ dataDir: dir, args: ['--set', 'api_nonce_max=20'] });
+  try {
+    const one = popClient(s), two = popClient(s, second);
+    // Refused requests use no room: 10 over the rate limit first.
+    const burst = await Promise.allSettled(Array.from({ length: 10 }, () => one.call('DescribeLiveStreamsPublishList', { DomainName: 'live.test.onair', StartTime: isoNow(-60), EndTime: isoNow() })));
+    const accepted = burst.filter((r) => r.status === 'fulfilled').length;
+    assert.ok(burst.every((r) => r.status === 'fulfilled' || r.reason.code === 'Throttling.User'), JSON.stringify(burst.map((r) => r.reason?.code)));
+    const first = signV1('GET', v1Params('DescribeLiveUserDomains', {}, { nonce: `kept-${Date.now()}` }));
+    assert.equal((await rawRequest(s, { path: `/?${formEncode(first)}` })).status, 200);
+    for (let i = accepted + 1; i < 20; i++) await one.call('DescribeLiveUserDomains');
+    // Full: new nonces get Throttling (v1 and v3), replays SignatureNonceUsed.
+    const e = await expectCode(one.call('DescribeLiveUserDomains'), 'Throttling');
+    assert.equal(e.data.Message, 'Request was denied due to request throttling.');
+    assert.equal(e.entry.response.statusCode, 400);
+    checkErrorEnvelope(await signedRequest(s, 'DescribeLiveUserDomains', {}), 400, 'Throttling', s);
+    const e3 = await expectCode(teaClient(s).call('DescribeLiveUserDomains', {}), 'Throttling');
+    assert.equal(e3.data.statusCode, 400);
+    checkErrorEnvelope(await rawRequest(s, { path: `/?${formEncode(first)}` }), 400, 'SignatureNonceUsed', s);
+    await s.waitLog(/warn api: ak=LTAI\w+: its account has 20 nonces remembered \(api_nonce_max\)/);
+    // The other account is not affected: it gets its own 20.
+    for (let i = 0; i < 20; i++) {
+      const r = await two.call('DescribeLiveUserDomains');
+      assert.equal(r.TotalCount, 0);
+    }
+    await expectCode(two.call('DescribeLiveUserDomains'), 'Throttling');
+  } finally {
+    await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 // ===== hostile input =====

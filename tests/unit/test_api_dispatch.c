@@ -473,6 +473,87 @@ static void test_throttle_before_params(void **state)
     expect_error(&out, 400, "MissingDomainName");
 }
 
+/*
+ * Each account's nonce set is bounded on its own: a full one answers
+ * Throttling for that account only (replays still SignatureNonceUsed), and
+ * a request refused by the rate limit does not use its nonce up.
+ */
+static void test_nonce_bound_per_account(void **state)
+{
+    struct api_http_out out;
+    int saved = oa_cfg.api_nonce_max;
+    api_state_free();
+    oa_cfg.api_nonce_max = 3;
+    api_state_init();
+    clock_us += 10 * 1000000LL;
+    /* QPS 3: the 4th is throttled, and its nonce stays unused. */
+    const struct kv p[] = {{"Action", "DescribeLiveStreamsPublishList"}, {NULL, NULL}};
+    for (int i = 0; i < 2; i++) {
+        call_v1(p, &out);
+        expect_error(&out, 400, "MissingDomainName");
+    }
+    const struct kv list[] = {{"Action", "DescribeLiveUserDomains"}, {NULL, NULL}};
+    char *first = v1_text("GET", SK1, list, false);
+    get(first, &out);
+    expect_ok(&out);
+    api_http_out_free(&out);
+    /* Three accepted: the set is full. A replay is still a replay... */
+    get(first, &out);
+    expect_error(&out, 400, "SignatureNonceUsed");
+    oa_free(first);
+    /* ...and a new nonce is refused, with Throttling (not the rate limit's Throttling.User). */
+    call_v1(list, &out);
+    const char *m = expect_error(&out, 400, "Throttling");
+    assert_string_equal(m, "Request was denied due to request throttling.");
+    /* The other account is not affected. */
+    const struct kv two[] = {
+        {"Action", "DescribeLiveUserDomains"}, {"AccessKeyId", AK2}, {NULL, NULL}};
+    char *q = v1_text("GET", SK2, two, false);
+    get(q, &out);
+    expect_ok(&out);
+    api_http_out_free(&out);
+    oa_free(q);
+
+    /* Throttled requests leave nothing behind: account two, room for 4, QPS 3, 4 sent. */
+    clock_us += 10 * 1000000LL;
+    api_state_free();
+    oa_cfg.api_nonce_max = 4;
+    api_state_init();
+    const struct kv pl2[] = {
+        {"Action", "DescribeLiveStreamsPublishList"}, {"AccessKeyId", AK2}, {NULL, NULL}};
+    for (int i = 0; i < 3; i++) {
+        q = v1_text("GET", SK2, pl2, false);
+        get(q, &out);
+        expect_error(&out, 400, "MissingDomainName");
+        oa_free(q);
+    }
+    q = v1_text("GET", SK2, pl2, false);
+    get(q, &out);
+    expect_error(&out, 400, "Throttling.User");
+    /* The set has the three accepted ones, so there is room for exactly one more... */
+    char *q2 = v1_text("GET", SK2, two, false);
+    get(q2, &out);
+    expect_ok(&out);
+    api_http_out_free(&out);
+    oa_free(q2);
+    q2 = v1_text("GET", SK2, two, false);
+    get(q2, &out);
+    expect_error(&out, 400, "Throttling");
+    oa_free(q2);
+    /* ...and the throttled request, once tokens and room are back, is accepted. */
+    api_state_free();
+    api_state_init();
+    get(q, &out);
+    expect_error(&out, 400, "MissingDomainName");
+    get(q, &out);
+    expect_error(&out, 400, "SignatureNonceUsed");
+    oa_free(q);
+
+    api_state_free();
+    oa_cfg.api_nonce_max = saved;
+    api_state_init();
+}
+
 static void test_param_errors(void **state)
 {
     struct api_http_out out;
@@ -718,6 +799,7 @@ int main(void)
         cmocka_unit_test(test_signature_plus),
         cmocka_unit_test(test_nonce),
         cmocka_unit_test(test_throttle_before_params),
+        cmocka_unit_test(test_nonce_bound_per_account),
         cmocka_unit_test(test_param_errors),
         cmocka_unit_test(test_method),
         cmocka_unit_test(test_post_form),
