@@ -17,6 +17,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "store/bucket.h"
 #include "studio/caster.h"
 
 #include <ctype.h>
@@ -726,6 +727,26 @@ static const char *const sources[] = {"LiveStreamUrl", "VodUrl", "ImageUrl", "Ma
                                       "ImageId"};
 
 /*
+ * True when url is read from this server's storage without its HTTP route
+ * (oss://bucket/object, or http://<this server>/oss/bucket/object, which the
+ * studio opens as a local file) and the bucket belongs to another account.
+ * A URL with the bucket's token (/oss/~<token>/...) is not read locally; the
+ * HTTP route checks its token. A bucket nobody owns holds the operator's
+ * files and is open to every account. A store failure sets the error.
+ */
+static bool storage_url_foreign(struct api_req *r, const char *url)
+{
+    char bucket[64], object[1024];
+    int64_t owner;
+    if (!caster_storage_object(url, bucket, object) || bucket[0] == '~')
+        return false;
+    int rc = bucket_owner(bucket, &owner);
+    if (rc == OA_EDB)
+        api_error_internal(r);
+    return rc == 0 && owner != r->account_id;
+}
+
+/*
  * Reads the source and file options into res. For Add every field is
  * taken (absent = default); for Modify only the given ones replace what
  * res holds. The caster's domain keys local live URLs without a vhost.
@@ -759,6 +780,12 @@ static int resource_params(struct api_req *r, struct caster_resource *res, bool 
             return api_error(r, 401, "Forbidden",
                              "LiveStreamUrl names a stream of this server that needs URL "
                              "authentication: its auth_key is missing, expired or wrong.");
+        if (!live && storage_url_foreign(r, url))
+            return api_error(r, 401, "Forbidden",
+                             "%s names an object in another account's bucket of this server.",
+                             given);
+        if (r->status >= 400)
+            return -1;
         res->live_url[0] = res->vod_url[0] = res->image_url[0] = '\0';
         oa_strlcpy(live                           ? res->live_url
                    : strcmp(given, "VodUrl") == 0 ? res->vod_url

@@ -28,6 +28,7 @@
 #include "record/recorder.h"
 #include "record/storage.h"
 #include "record/tmpl.h"
+#include "store/bucket.h"
 
 #include <time.h>
 
@@ -264,6 +265,18 @@ static int parse_json_list(struct api_req *r, const char *name, char *out, size_
     return rc;
 }
 
+/* Claims the bucket for the caller (store/bucket.h), or answers why not. */
+static int claim_bucket(struct api_req *r, const char *bucket)
+{
+    int rc = bucket_claim(bucket, r->account_id);
+    if (rc == OA_EAUTH)
+        return api_error(r, 401, "Forbidden",
+                         "User not authorized to operate on the specified resource: OssBucket "
+                         "\"%s\" belongs to another account.",
+                         bucket);
+    return rc ? api_error_internal(r) : 0;
+}
+
 /* The fields Add and Update share; `update` keeps what is not given. */
 static int parse_config(struct api_req *r, struct rec_config *c, bool update)
 {
@@ -319,7 +332,7 @@ static int parse_config(struct api_req *r, struct rec_config *c, bool update)
         return -1;
     if (!update && !given && !tgiven)
         return api_error_missing(r, "RecordFormat");
-    return 0;
+    return claim_bucket(r, c->bucket);
 }
 
 int api_add_live_app_record_config(struct api_req *r)
@@ -638,6 +651,8 @@ int api_create_live_stream_record_index_files(struct api_req *r)
     char object[REC_OBJECT_MAX];
     if (rec_object_name(api_str_or(r, "OssObject", ""), &v, "m3u8", object, sizeof(object)))
         return api_error_malformed(r, "OssObject");
+    if (claim_bucket(r, bucket))
+        return -1;
 
     struct rec_file old;
     int rc = rec_index_find_object(bucket, object, &old);

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "http/server.h"
+#include "store/bucket.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -384,7 +385,10 @@ static bool unreserved(unsigned char c)
 int storage_url(const char *host, const char *bucket, const char *object, char *out, size_t outlen)
 {
     size_t o = 0;
-    int r = oa_snprintf(out, outlen, "http://%s/oss/%s/", host, bucket);
+    char token[BUCKET_TOKEN_LEN + 1];
+    if (bucket_url_token(bucket, token) != 0)
+        return OA_EINVAL;
+    int r = oa_snprintf(out, outlen, "http://%s/oss/~%s/%s/", host, token, bucket);
     if (r)
         return OA_ETOOBIG;
     o = strlen(out);
@@ -496,8 +500,19 @@ static void serve(struct evhttp_request *req, void *arg)
     }
     const char *raw = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     char *path = evhttp_uridecode(raw, 0, NULL);
-    char bucket[64], file[2200];
+    char bucket[64], file[2200], token[BUCKET_TOKEN_LEN + 2] = "";
     const char *rest = path ? path + 5 : NULL; /* after "/oss/" */
+    if (rest && rest[0] == '~') {
+        /* /oss/~<token>/<bucket>/<object>: the bucket's URL token (bucket.h) */
+        size_t n = strcspn(rest + 1, "/");
+        if (n < sizeof(token) && rest[1 + n] == '/') {
+            memcpy(token, rest + 1, n);
+            token[n] = '\0';
+            rest += 2 + n;
+        } else {
+            rest = NULL;
+        }
+    }
     const char *slash = rest ? strchr(rest, '/') : NULL;
     if (!slash || (size_t)(slash - rest) >= sizeof(bucket)) {
         free(path);
@@ -507,6 +522,17 @@ static void serve(struct evhttp_request *req, void *arg)
     memcpy(bucket, rest, (size_t)(slash - rest));
     bucket[slash - rest] = '\0';
     const char *object = slash + 1;
+    /* An owned bucket opens with its token only; an unowned one holds the operator's files. */
+    int64_t owner;
+    int orc = bucket_owner(bucket, &owner);
+    if (orc == OA_EDB || (token[0] && !bucket_url_token_ok(bucket, token)) ||
+        (orc == 0 && !token[0])) {
+        oa_log(OA_LOG_WARN, "oss %s %.200s: refused: %s", http_client_ip(req), raw,
+               orc == OA_EDB ? "database error" : "URL token missing or wrong");
+        free(path);
+        http_send_error(req, 403, "Forbidden");
+        return;
+    }
     struct stat st;
     int fd = -1;
     if (backend != &local_ops || object_path(bucket, object, file, sizeof(file)) != 0 ||

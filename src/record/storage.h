@@ -4,8 +4,9 @@
  * touching the recorder.
  *
  * The embedded backend keeps objects as files under <data_dir>/oss/<bucket>/
- * <object> and the HTTP listener serves them at /oss/<bucket>/<object> (with
- * Range requests, so MP4 seeks work), so every RecordUrl plays as-is.
+ * <object> and the HTTP listener serves them at /oss/~<token>/<bucket>/<object>
+ * (with Range requests, so MP4 seeks work), so every RecordUrl plays as-is;
+ * a bucket no account owns also at /oss/<bucket>/<object>.
  *
  * Names are hostile input (they come from API templates): buckets are
  * [a-z0-9-]{3,63}; objects are 1..1023 bytes of relative path segments
@@ -73,8 +74,11 @@ bool storage_bucket_valid(const char *bucket);
 bool storage_object_valid(const char *object);
 
 /*
- * The URL that plays an object: http://<host>/oss/<bucket>/<object>, with
- * the object's characters percent-encoded as needed. host carries the port.
+ * The URL that plays an object: http://<host>/oss/~<token>/<bucket>/<object>,
+ * with the object's characters percent-encoded as needed and the bucket's
+ * URL token (store/bucket.h), which the HTTP route wants for an owned
+ * bucket. Relative references between objects of a bucket (storage_ref)
+ * keep the token. host carries the port.
  */
 int storage_url(const char *host, const char *bucket, const char *object, char *out, size_t outlen);
 /* A relative reference from object `from` to object `to` in one bucket ("../ts/1.ts"). */

@@ -11,12 +11,32 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 static uint8_t master_key[32];
+static uint8_t url_key[32]; /* HMAC(master_key, URL_KEY_LABEL) */
 static bool have_key;
+
+#define URL_KEY_LABEL "onair url tokens v1"
+
+/* Called whenever master_key is set. */
+static void derive_keys(void)
+{
+    unsigned int len = sizeof(url_key);
+    OA_ASSERT(HMAC(EVP_sha256(), master_key, sizeof(master_key),
+                   (const unsigned char *)URL_KEY_LABEL, strlen(URL_KEY_LABEL), url_key, &len));
+}
+
+int account_url_mac(const void *msg, size_t n, uint8_t out[32])
+{
+    unsigned int len = 32;
+    if (!have_key)
+        return OA_EINVAL;
+    return HMAC(EVP_sha256(), url_key, sizeof(url_key), msg, n, out, &len) ? 0 : OA_EINVAL;
+}
 
 int account_open_keyfile(const char *data_dir)
 {
@@ -34,6 +54,7 @@ int account_open_keyfile(const char *data_dir)
             oa_log(OA_LOG_ERROR, "store: %s is not a 32-byte key file", path);
             return OA_EINVAL;
         }
+        derive_keys();
         have_key = true;
         return 0;
     }
@@ -56,6 +77,7 @@ int account_open_keyfile(const char *data_dir)
         return OA_EINVAL;
     }
     oa_log(OA_LOG_INFO, "store: created master key %s", path);
+    derive_keys();
     have_key = true;
     return 0;
 }

@@ -39,6 +39,14 @@ int account_ensure_key(const char *key_id, const char *secret, int64_t *account_
 int account_lookup(const char *key_id, int64_t *account_id, char secret[ACCOUNT_SECRET_MAX + 1],
                    bool *active);
 
+/*
+ * HMAC-SHA256 of msg under a key derived from the master key (not the
+ * master key itself), for tokens in URLs the server hands out (bucket.h):
+ * whoever lacks master.key cannot forge them. 0, or OA_EINVAL before
+ * account_open_keyfile.
+ */
+int account_url_mac(const void *msg, size_t n, uint8_t out[32]);
+
 /* Number of accounts. */
 int64_t account_count(void);
 

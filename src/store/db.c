@@ -59,6 +59,9 @@ static const char *const core_migrations[] = {
     "CREATE TABLE deleted_domains ("
     "  name TEXT PRIMARY KEY COLLATE NOCASE, deleted INTEGER NOT NULL);"
     "CREATE INDEX publish_history_by_publish_domain ON publish_history(publish_domain, start_ms);",
+    /* 3: owners of object-storage buckets (bucket.h) */
+    ("CREATE TABLE buckets ("
+     "  name TEXT PRIMARY KEY, account_id INTEGER NOT NULL, created INTEGER NOT NULL);"),
 };
 
 sqlite3 *db_handle(void)

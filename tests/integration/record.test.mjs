@@ -63,7 +63,7 @@ test('push, start, stop, list, play: the file holds exactly the frames sent in b
     assert.equal(f.Width, 320);
     assert.equal(f.Height, 240);
     assert.equal(f.DomainName, DOMAIN);
-    assert.match(f.RecordUrl, new RegExp(`^${srv.http}/oss/rec/`));
+    assert.match(f.RecordUrl, new RegExp(`^${srv.http}/oss/~[0-9a-f]{32}/rec/`));
     assert.ok(f.OssObject.endsWith(`.${f.Format}`), f.OssObject);
     assert.doesNotMatch(f.OssObject, /recording/);
     assert.ok(Date.parse(f.EndTime) >= Date.parse(f.StartTime));

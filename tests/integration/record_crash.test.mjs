@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startServer, sleep, DOMAIN } from './lib/server.mjs';
 import { publish } from './lib/media.mjs';
-import { recApi, receiver, probeFile, assertContiguous } from './lib/recording.mjs';
+import { recApi, receiver, probeFile, assertContiguous, ossUrl } from './lib/recording.mjs';
 
 let rx;
 const dirs = [];
@@ -56,7 +56,7 @@ test('SIGKILL during a recording: the next start repairs, names, indexes and ann
   try {
     assert.equal(inProgress.length, 3, `in-progress names: ${inProgress}`);
     for (const f of inProgress) {
-      let url = `${srv.http}/oss/rec/${path.relative(path.join(dir, 'oss', 'rec'), f)}`;
+      let url = ossUrl(srv, 'rec', path.relative(path.join(dir, 'oss', 'rec'), f));
       if (f.endsWith('.m3u8')) {
         const text = await (await fetch(url)).text();
         assert.match(text, /#EXT-X-PLAYLIST-TYPE:EVENT/);

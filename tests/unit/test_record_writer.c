@@ -22,6 +22,8 @@
 #include "record/repair.h"
 #include "record/storage.h"
 #include "record/writer.h"
+#include "store/account.h"
+#include "store/bucket.h"
 
 #include <stdlib.h>
 
@@ -333,9 +335,13 @@ static void test_storage_ops(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(s->remove("rec", "st/b/three.flv"), 0);
     assert_int_equal(s->remove("rec", "st/b/three.flv"), OA_ENOTFOUND);
-    char url[256];
+    /* The URL carries the bucket's token, which needs the master key. */
+    char url[256], token[BUCKET_TOKEN_LEN + 1], want[256];
+    assert_int_equal(account_open_keyfile(dir), 0);
+    assert_int_equal(bucket_url_token("rec", token), 0);
     assert_int_equal(storage_url("h:8080", "rec", "a b/c:d.flv", url, sizeof(url)), 0);
-    assert_string_equal(url, "http://h:8080/oss/rec/a%20b/c%3Ad.flv");
+    oa_snprintf(want, sizeof(want), "http://h:8080/oss/~%s/rec/a%%20b/c%%3Ad.flv", token);
+    assert_string_equal(url, want);
 }
 
 int main(void)

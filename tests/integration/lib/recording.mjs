@@ -3,11 +3,27 @@
 // of recorded files against what ffmpeg published.
 import http from 'node:http';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { popClient } from './api.mjs';
 import { DOMAIN, sleep } from './server.mjs';
 import { probe, packetsOf } from './media.mjs';
 
 export const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+// The URL token of a bucket, as the server derives it from master.key
+// (src/store/bucket.h): an owned bucket's objects are served only with it.
+export function ossToken(dataDir, bucket) {
+  const master = readFileSync(path.join(dataDir, 'master.key'));
+  const urlKey = createHmac('sha256', master).update('onair url tokens v1').digest();
+  return createHmac('sha256', urlKey).update(`oss:${bucket}`).digest('hex').slice(0, 32);
+}
+
+// The HTTP URL of an object (object: a path relative to the bucket, not encoded).
+export function ossUrl(srv, bucket, object) {
+  return `${srv.http}/oss/~${ossToken(srv.dataDir, bucket)}/${bucket}/${object.split('/').map(encodeURIComponent).join('/')}`;
+}
 
 export function recApi(srv) {
   const { call } = popClient(srv);
