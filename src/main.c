@@ -1,9 +1,10 @@
 /*
  * main.c - command line: settings from defaults, --config FILE and flags,
- * then either `account create` or the server.
+ * then either an `account` command or the server.
  */
 #include "app/app.h"
 #include "core/config.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "store/account.h"
@@ -15,7 +16,54 @@ static void usage(FILE *out)
     fprintf(out, "usage: onair [--config FILE] [--rtmp ADDR:PORT] [--http ADDR:PORT] [--data DIR]\n"
                  "             [--domain NAME] [--access-key ID:SECRET] [--set KEY=VALUE]...\n"
                  "       onair [--config FILE] [--data DIR] account create [NAME]\n"
+                 "       onair [--config FILE] [--data DIR] account disable|enable ACCESS_KEY_ID\n"
                  "       onair --help-config   (every setting with its default)\n");
+}
+
+/* `account create [NAME]`, `account disable|enable ID`: the exit status. */
+static int account_command(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[0], "account") != 0) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    bool create = strcmp(cmd, "create") == 0;
+    bool toggle = strcmp(cmd, "disable") == 0 || strcmp(cmd, "enable") == 0;
+    if ((!create && !toggle) || (create && argc > 3) || (toggle && argc != 3)) {
+        usage(stderr);
+        return 2;
+    }
+    if (app_open_state() != 0) {
+        fprintf(stderr, "onair: cannot open the state in %s\n", oa_cfg.data_dir);
+        return 1;
+    }
+    int status = 0;
+    if (create) {
+        char key_id[ACCOUNT_KEY_ID_MAX + 1], secret[ACCOUNT_SECRET_MAX + 1];
+        int64_t id;
+        if (account_create(argc > 2 ? argv[2] : "account", key_id, secret, &id) != 0) {
+            fprintf(stderr, "onair: cannot create an account in %s\n", oa_cfg.data_dir);
+            status = 1;
+        } else {
+            printf("AccessKeyId: %s\nAccessKeySecret: %s\n", key_id, secret);
+        }
+    } else {
+        bool active = strcmp(cmd, "enable") == 0;
+        int r = account_set_key_status(argv[2], active);
+        if (r == OA_ENOTFOUND) {
+            fprintf(stderr, "onair: no AccessKeyId %s in %s\n", argv[2], oa_cfg.data_dir);
+            status = 1;
+        } else if (r != 0) {
+            fprintf(stderr, "onair: cannot change AccessKeyId %s in %s\n", argv[2],
+                    oa_cfg.data_dir);
+            status = 1;
+        } else {
+            printf("AccessKeyId %s: %s\n", argv[2], active ? "Active" : "Inactive");
+        }
+    }
+    app_close_state();
+    return status;
 }
 
 int main(int argc, char **argv)
@@ -103,23 +151,8 @@ int main(int argc, char **argv)
     }
     oa_log_level = level;
 
-    if (optind < argc) {
-        if (strcmp(argv[optind], "account") != 0 || optind + 1 >= argc ||
-            strcmp(argv[optind + 1], "create") != 0) {
-            usage(stderr);
-            return 2;
-        }
-        char key_id[ACCOUNT_KEY_ID_MAX + 1], secret[ACCOUNT_SECRET_MAX + 1];
-        int64_t id;
-        const char *name = optind + 2 < argc ? argv[optind + 2] : "account";
-        if (app_open_state() != 0 || account_create(name, key_id, secret, &id) != 0) {
-            fprintf(stderr, "onair: cannot create an account in %s\n", oa_cfg.data_dir);
-            return 1;
-        }
-        app_close_state();
-        printf("AccessKeyId: %s\nAccessKeySecret: %s\n", key_id, secret);
-        return 0;
-    }
+    if (optind < argc)
+        return account_command(argc - optind, argv + optind);
 
     int r = app_start();
     if (r == 0)

@@ -45,10 +45,20 @@ int account_open_keyfile(const char *data_dir)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         struct stat stt;
+        /*
+         * Refuse rather than warn, as ssh does with private keys: whoever
+         * could read the file may already have every secret, and a warning
+         * in a log nobody reads would let that go on. The fix is one chmod.
+         */
+        if (fstat(fd, &stt) != 0 || (stt.st_mode & 077)) {
+            oa_log(OA_LOG_ERROR,
+                   "store: %s is accessible by group or others (mode %o): it protects every "
+                   "AccessKey secret; chmod 600 it (and rotate the keys if others could read it)",
+                   path, (unsigned)(stt.st_mode & 0777));
+            close(fd);
+            return OA_EAUTH;
+        }
         ssize_t n = read(fd, master_key, sizeof(master_key));
-        if (fstat(fd, &stt) == 0 && (stt.st_mode & 077))
-            oa_log(OA_LOG_WARN, "store: %s is readable by others (mode %o); chmod 600 it", path,
-                   stt.st_mode & 0777);
         close(fd);
         if (n != (ssize_t)sizeof(master_key)) {
             oa_log(OA_LOG_ERROR, "store: %s is not a 32-byte key file", path);
@@ -220,6 +230,19 @@ int account_lookup(const char *key_id, int64_t *account_id, char secret[ACCOUNT_
                    key_id);
     }
     db_release(st);
+    return r;
+}
+
+int account_set_key_status(const char *key_id, bool active)
+{
+    sqlite3_stmt *st = db_prepare("UPDATE access_keys SET status = ? WHERE key_id = ?");
+    if (!st)
+        return OA_EDB;
+    sqlite3_bind_text(st, 1, active ? "Active" : "Inactive", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key_id, -1, SQLITE_TRANSIENT);
+    int r = db_step_done(st);
+    if (r == 0 && db_changes() == 0)
+        r = OA_ENOTFOUND;
     return r;
 }
 

@@ -16,7 +16,10 @@
 #define ACCOUNT_KEY_ID_MAX 64
 #define ACCOUNT_SECRET_MAX 128
 
-/* Loads data_dir/master.key, creating it (0600) if missing. */
+/*
+ * Loads data_dir/master.key, creating it (0600) if missing. Refuses
+ * (OA_EAUTH, logged) a key file that group or others may access.
+ */
 int account_open_keyfile(const char *data_dir);
 
 /*
@@ -46,6 +49,12 @@ int account_lookup(const char *key_id, int64_t *account_id, char secret[ACCOUNT_
  * account_open_keyfile.
  */
 int account_url_mac(const void *msg, size_t n, uint8_t out[32]);
+
+/*
+ * Sets an AccessKey's status: Active, or Inactive (requests signed with it
+ * get InvalidAccessKeyId.Inactive). 0, OA_ENOTFOUND (no such key), OA_EDB.
+ */
+int account_set_key_status(const char *key_id, bool active);
 
 /* Number of accounts. */
 int64_t account_count(void);
