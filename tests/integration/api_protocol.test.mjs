@@ -142,6 +142,56 @@ test('wrong Version, unknown Action, missing and malformed parameters', async ()
   checkErrorEnvelope(inc, 400, 'IncompleteSignature');
 });
 
+// v3 requests built by hand, for the header errors the SDK never makes.
+function v3Headers(over = {}) {
+  const h = {
+    host: `127.0.0.1:${srv.httpPort}`,
+    'x-acs-action': 'DescribeLiveUserDomains',
+    'x-acs-version': '2016-11-01',
+    'x-acs-date': isoNow(),
+    'x-acs-signature-nonce': `n-${Math.random()}`,
+    'x-acs-content-sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    authorization: `ACS3-HMAC-SHA256 Credential=${AK},SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=${'0'.repeat(64)}`,
+    ...over,
+  };
+  for (const k of Object.keys(h)) if (h[k] === undefined) delete h[k];
+  return h;
+}
+
+test('MissingParameter, InvalidFormat.Malformed and IncompleteSignature over HTTP', async () => {
+  // v3 without one of its mandatory headers: MissingParameter naming it.
+  for (const name of ['x-acs-date', 'x-acs-signature-nonce', 'x-acs-content-sha256']) {
+    const r = await rawRequest(srv, { method: 'POST', headers: v3Headers({ [name]: undefined }) });
+    const j = checkErrorEnvelope(r, 400, 'MissingParameter');
+    assert.equal(j.Message, `The input parameter "${name}" that is mandatory for processing this request is not supplied.`);
+  }
+  // Format other than JSON/XML, from a signed v1 request and from a v3 one.
+  const f = await signedRequest(srv, 'DescribeLiveUserDomains', {}, { format: 'YAML' });
+  assert.equal(checkErrorEnvelope(f, 400, 'InvalidFormat.Malformed').Message, 'Specified parameter Format is not valid.');
+  const f3 = await rawRequest(srv, { method: 'POST', path: '/?Format=csv', headers: v3Headers() });
+  checkErrorEnvelope(f3, 400, 'InvalidFormat.Malformed');
+  // IncompleteSignature: unsupported v1 kinds...
+  for (const bad of [{ SignatureVersion: '2.0' }, { SignatureMethod: 'HMAC-SHA256' }, { SignatureType: 'BEARERTOKEN' }]) {
+    const r = await signedRequest(srv, 'DescribeLiveUserDomains', bad);
+    const j = checkErrorEnvelope(r, 400, 'IncompleteSignature');
+    assert.match(j.Message, /^The request signature does not conform to Aliyun standards\. \S/, JSON.stringify(bad));
+  }
+  // ...and v3 Authorization headers that are malformed, of another algorithm, or sign too little.
+  const signed = 'host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version';
+  for (const [authorization, why] of [
+    ['ACS3-HMAC-SHA256 garbage', /Authorization header is malformed/],
+    [`ACS3-HMAC-SM3 Credential=${AK},SignedHeaders=${signed},Signature=${'0'.repeat(64)}`, /only supported algorithm is ACS3-HMAC-SHA256/],
+    [`ACS3-HMAC-SHA256 Credential=${AK},SignedHeaders=x-acs-version;host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce,Signature=${'0'.repeat(64)}`, /sorted/],
+    [`ACS3-HMAC-SHA256 Credential=${AK},SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-signature-nonce;x-acs-version,Signature=${'0'.repeat(64)}`, /must include x-acs-date/],
+  ]) {
+    const r = await rawRequest(srv, { method: 'POST', headers: v3Headers({ authorization }) });
+    assert.match(checkErrorEnvelope(r, 400, 'IncompleteSignature').Message, why, authorization);
+  }
+  // All of those still leave the well-formed v3 request to reach the signature check.
+  const sig = await rawRequest(srv, { method: 'POST', headers: v3Headers() });
+  checkErrorEnvelope(sig, 400, 'SignatureDoesNotMatch');
+});
+
 test('throttling at the documented limit (DescribeLiveStreamsPublishList, QPS 3)', async () => {
   const p = { DomainName: 'live.test.onair', StartTime: isoNow(-3600), EndTime: isoNow() };
   const results = await Promise.allSettled(Array.from({ length: 10 }, () => pop.call('DescribeLiveStreamsPublishList', p)));
