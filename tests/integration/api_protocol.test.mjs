@@ -207,6 +207,47 @@ test('throttling at the documented limit (DescribeLiveStreamsPublishList, QPS 3)
   assert.equal(again.TotalNum, 0);
 });
 
+// The documented limits of two expensive actions, through the SDK. Calls
+// that pass the limiter fail with a cheap business error (nothing exists),
+// which is fine: only Throttling.User is the limiter's answer. The buckets
+// start full, so a burst of 2N admits at least N; it admits more only by
+// the refill during the burst itself (N per second), which is bounded by
+// the burst's measured duration.
+async function burstAgainstLimit(action, params, limit, businessCode) {
+  const t0 = Date.now();
+  const results = await Promise.allSettled(Array.from({ length: 2 * limit }, () => pop.call(action, params)));
+  const elapsedS = (Date.now() - t0) / 1000;
+  const passed = results.filter((r) => r.reason?.code === businessCode);
+  const throttled = results.filter((r) => r.reason?.code === 'Throttling.User');
+  assert.equal(passed.length + throttled.length, 2 * limit,
+    JSON.stringify(results.map((r) => r.status === 'fulfilled' ? 'ok' : r.reason.code)));
+  assert.ok(passed.length >= limit, `${action}: only ${passed.length} of the first ${limit} passed`);
+  assert.ok(passed.length <= limit + Math.ceil(elapsedS * limit) + 1,
+    `${action}: ${passed.length} passed in ${elapsedS} s at ${limit}/s`);
+  assert.ok(throttled.length >= 1, `${action}: nothing throttled`);
+  const t = throttled[0].reason;
+  assert.equal(t.entry.response.statusCode, 400);
+  assert.equal(t.data.Message, 'Request was denied due to user flow control.');
+  // Sequentially, once a second has refilled the bucket: exactly the first N pass.
+  await sleep(1100);
+  const seq = [];
+  const t1 = Date.now();
+  for (let i = 0; i <= limit; i++) {
+    try { await pop.call(action, params); seq.push('ok'); } catch (e) { seq.push(e.code); }
+  }
+  const seqS = (Date.now() - t1) / 1000;
+  assert.deepEqual(seq.slice(0, limit), Array(limit).fill(businessCode), action);
+  // Call N+1 is throttled unless the calls themselves took long enough to earn a token.
+  if (seqS < 1 / limit) assert.equal(seq[limit], 'Throttling.User', `${action}: call ${limit + 1}`);
+  else assert.ok(['Throttling.User', businessCode].includes(seq[limit]), seq[limit]);
+}
+
+test('throttling: StartCasterScene at 10 per second, RealTimeRecordCommand at 50 per second', async () => {
+  await burstAgainstLimit('StartCasterScene', { CasterId: 'no-such-caster', SceneId: 'no-such-scene' }, 10, 'InvalidCaster.NotFound');
+  // No such stream live: InvalidStream.NotFound.
+  await burstAgainstLimit('RealTimeRecordCommand', { DomainName: 'live.test.onair', AppName: 'live', StreamName: 'nobody', Command: 'start' }, 50, 'InvalidStream.NotFound');
+});
+
 // With a tiny api_nonce_max, one account fills its nonce set: it gets the
 // documented Throttling, a replay is still SignatureNonceUsed, and another
 // account keeps working at full speed.
