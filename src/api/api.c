@@ -639,6 +639,15 @@ static void pipeline(struct ctx *c, struct api_params *ps, json_t **tree)
     /* v3 when an Authorization header comes without a v1 Signature parameter. */
     bool v3 = header(in, "authorization") != NULL;
     c->fmt = v3 ? FMT_JSON : FMT_XML;
+    if (in->body_len > (size_t)oa_cfg.api_max_body) {
+        /* Not parsed at all: only the query can say which format the error should have. */
+        if (in->query)
+            sniff_format(c, in->query, strlen(in->query));
+        failf(c, 413, "RequestEntityTooLarge",
+              "The request body (%zu bytes) is larger than the %d bytes allowed.", in->body_len,
+              oa_cfg.api_max_body);
+        return;
+    }
     if (in->query && (rc = api_params_parse(ps, in->query, strlen(in->query), &lim, &bad)) != 0)
         goto params_failed;
     size_t nquery = ps->count;
@@ -826,6 +835,8 @@ static const char *reason(int status)
         return "Not Found";
     case 409:
         return "Conflict";
+    case 413:
+        return "Payload Too Large";
     case 500:
         return "Internal Server Error";
     case 503:

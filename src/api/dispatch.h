@@ -6,7 +6,7 @@
  * tests and benchmarks call api_process() directly with requests they build
  * themselves (the store must be open: db_open + account_open_keyfile).
  *
- * Validation order (docs/api.md, spec 1.5): parameters parse -> Format ->
+ * Validation order (docs/api.md, spec 1.5): body size -> parameters parse -> Format ->
  * method -> Action present and known -> Version -> common parameters
  * present and well-formed (signature method/version, v3 Authorization and
  * headers) -> timestamp format and window -> AccessKeyId -> signature ->

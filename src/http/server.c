@@ -120,8 +120,16 @@ int http_server_start(const char *addr)
     evhttp_set_gencb(S.http, dispatch, NULL);
     evhttp_set_allowed_methods(S.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
                                            EVHTTP_REQ_OPTIONS);
-    evhttp_set_max_headers_size(S.http, 64 * 1024);
-    evhttp_set_max_body_size(S.http, (ev_ssize_t)oa_cfg.api_max_body);
+    /*
+     * evhttp answers what it refuses itself in plain text (or not at all),
+     * so it lets a little more through than the API takes, and the API
+     * refuses that in its own error envelope (api.c). Past these, evhttp's
+     * plain 413 it is; with lingering close an oversized body is read and
+     * dropped first, so the client is there to receive the answer.
+     */
+    evhttp_set_max_headers_size(S.http, HTTP_MAX_HEADERS);
+    evhttp_set_max_body_size(S.http, (ev_ssize_t)oa_cfg.api_max_body + HTTP_BODY_SLACK);
+    evhttp_set_flags(S.http, EVHTTP_SERVER_LINGERING_CLOSE);
     evhttp_set_timeout(S.http, 60);
     if (!evhttp_bind_socket_with_handle(S.http, host, (uint16_t)port)) {
         oa_log(OA_LOG_ERROR, "http: cannot listen on %s: %s", addr, strerror(errno));

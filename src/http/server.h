@@ -19,6 +19,15 @@
 
 struct evhttp_request;
 
+/* The request line and headers together, at most (larger: a plain 413, closed). */
+#define HTTP_MAX_HEADERS (128 * 1024)
+/*
+ * Bodies up to api_max_body + this are read whole, so that the API can
+ * refuse the ones over api_max_body in its envelope; larger ones get a
+ * plain 413 from evhttp.
+ */
+#define HTTP_BODY_SLACK (1024 * 1024)
+
 enum http_route {
     HTTP_ROUTE_API,
     HTTP_ROUTE_STORAGE,

@@ -604,6 +604,32 @@ static void test_method(void **state)
 }
 
 /* POST with a form body: parameters come from query and body, both signed. */
+/* A body over api_max_body is refused first, in the envelope, without being parsed. */
+static void test_body_too_large(void **state)
+{
+    struct api_http_out out;
+    size_t n = (size_t)oa_cfg.api_max_body + 1;
+    char *body = oa_malloc(n);
+    memset(body, '%', n); /* bad encoding too: the size answers first */
+    struct api_header h[] = {{"Host", HOST}, {"Content-Type", "application/x-www-form-urlencoded"}};
+    struct api_http_in in = {.method = "POST",
+                             .query = "Format=JSON",
+                             .body = (const uint8_t *)body,
+                             .body_len = n,
+                             .headers = h,
+                             .nheaders = 2,
+                             .now = NOW,
+                             .now_us = clock_us};
+    api_process(&in, &out);
+    const char *m = expect_error(&out, 413, "RequestEntityTooLarge");
+    assert_non_null(strstr(m, "is larger than the 1048576 bytes allowed"));
+    /* One byte less is parsed (and fails on its encoding). */
+    in.body_len = n - 1;
+    api_process(&in, &out);
+    expect_error(&out, 400, "InvalidParameter.Format");
+    oa_free(body);
+}
+
 static void test_post_form(void **state)
 {
     struct api_http_out out;
@@ -802,6 +828,7 @@ int main(void)
         cmocka_unit_test(test_nonce_bound_per_account),
         cmocka_unit_test(test_param_errors),
         cmocka_unit_test(test_method),
+        cmocka_unit_test(test_body_too_large),
         cmocka_unit_test(test_post_form),
         cmocka_unit_test(test_v3),
         cmocka_unit_test(test_v3_malformed_authorization),
