@@ -259,35 +259,20 @@ static const char *header(const struct api_http_in *in, const char *name)
     return NULL;
 }
 
-static void set_body(struct ctx *c, const json_t *tree, const char *xml_root)
+static int render(struct ctx *c, const json_t *tree, const char *xml_root)
 {
     struct api_http_out *out = c->out;
     oa_buf_reset(&out->body);
-    int r = c->fmt == FMT_XML ? api_render_xml(tree, xml_root, &out->body)
-                              : api_render_json(tree, &out->body);
     out->content_type = c->fmt == FMT_XML ? XML_TYPE : JSON_TYPE;
-    if (r != 0) {
-        /* Only a response over RESP_MAX gets here; say so in the simplest form. */
-        oa_log(OA_LOG_ERROR, "api: %s: cannot render the response: %s", c->action ? c->action : "-",
-               oa_strerror(r));
-        oa_buf_reset(&out->body);
-        out->status = 500;
-        oa_strlcpy(out->code, "InternalError", sizeof(out->code));
-        out->content_type = JSON_TYPE;
-        oa_buf_printf(&out->body,
-                      "{\"RequestId\":\"%s\",\"Code\":\"InternalError\",\"Message\":\"The "
-                      "response is too large.\"}",
-                      out->request_id);
-    }
+    return c->fmt == FMT_XML ? api_render_xml(tree, xml_root, &out->body)
+                             : api_render_json(tree, &out->body);
 }
 
-/* Ends the request with the error envelope. */
-static void fail(struct ctx *c, int status, const char *code, const char *message)
+/* The error envelope (a new reference). */
+static json_t *error_tree(struct ctx *c, const char *code, const char *message)
 {
     struct api_http_out *out = c->out;
     char recommend[512];
-    out->status = status;
-    oa_strlcpy(out->code, code, sizeof(out->code));
     oa_snprintf(recommend, sizeof(recommend),
                 "https://api.aliyun.com/troubleshoot?q=%s&product=Live&requestId=%s", code,
                 out->request_id);
@@ -299,6 +284,33 @@ static void fail(struct ctx *c, int status, const char *code, const char *messag
     json_t *m = json_string(message);
     json_object_set_new(t, "Message", m ? m : json_string("(message not UTF-8)"));
     json_object_set_new(t, "Recommend", json_string(recommend));
+    return t;
+}
+
+static void set_body(struct ctx *c, const json_t *tree, const char *xml_root)
+{
+    int r = render(c, tree, xml_root);
+    if (r == 0)
+        return;
+    /* Only a response over RESP_MAX gets here: answer that, in the same renderer and format. */
+    oa_log(OA_LOG_ERROR, "api: %s: cannot render the response: %s", c->action ? c->action : "-",
+           oa_strerror(r));
+    struct api_http_out *out = c->out;
+    out->status = 500;
+    oa_strlcpy(out->code, "InternalError", sizeof(out->code));
+    json_t *t = error_tree(c, "InternalError", "The response is too large to send.");
+    r = render(c, t, "Error");
+    json_decref(t);
+    OA_ASSERT(r == 0); /* five short strings always fit */
+}
+
+/* Ends the request with the error envelope. */
+static void fail(struct ctx *c, int status, const char *code, const char *message)
+{
+    struct api_http_out *out = c->out;
+    out->status = status;
+    oa_strlcpy(out->code, code, sizeof(out->code));
+    json_t *t = error_tree(c, code, message);
     set_body(c, t, "Error");
     json_decref(t);
 }

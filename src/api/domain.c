@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "record/config.h"
+#include "store/db.h"
 
 #include <ctype.h>
 
@@ -223,10 +224,18 @@ int api_delete_live_domain(struct api_req *r)
     struct domain d;
     if (api_domain_owned(r, api_str(r, "DomainName"), &d))
         return -1;
-    size_t kicked = api_streams_kick_domain(d.name, "domain deleted");
-    /* Recordings already made stay in storage and in the index; the configs go. */
-    if (domain_delete(d.name) || rec_configs_delete_domain(d.name))
+    /*
+     * Recordings already made stay in storage and in the index; the configs
+     * go, in the same transaction as the domain, so that a failure leaves
+     * either both or neither (domain_delete's own transaction nests in it).
+     */
+    if (db_begin())
         return api_error_internal(r);
+    if (domain_delete(d.name) || rec_configs_delete_domain(d.name) || db_commit()) {
+        db_rollback();
+        return api_error_internal(r);
+    }
+    size_t kicked = api_streams_kick_domain(d.name, "domain deleted");
     oa_log(OA_LOG_INFO, "api: account %lld deleted domain %s (%zu publishers disconnected)",
            (long long)r->account_id, d.name, kicked);
     return 0;

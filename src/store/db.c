@@ -19,6 +19,7 @@ static struct {
     pthread_cond_t cv;
     bool stop;
     int interval_ms;
+    int tx_depth; /* db_begin()s not yet committed or rolled back */
 } D = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static void cache_clear(void);
@@ -287,20 +288,44 @@ int db_changes(void)
     return sqlite3_changes(D.db);
 }
 
+/*
+ * Transactions nest: the outermost is a real transaction, inner ones are
+ * savepoints, so a function that needs its own transaction (domain_delete)
+ * can also run inside a caller's that covers more tables.
+ */
 int db_begin(void)
 {
-    return db_exec("BEGIN IMMEDIATE");
+    int r = db_exec(D.tx_depth ? "SAVEPOINT nested" : "BEGIN IMMEDIATE");
+    if (r == 0)
+        D.tx_depth++;
+    return r;
 }
 
 int db_commit(void)
 {
-    return db_exec("COMMIT");
+    if (D.tx_depth == 0)
+        return OA_EDB;
+    /* A failed COMMIT leaves the transaction open: the caller rolls it back. */
+    int r = db_exec(D.tx_depth > 1 ? "RELEASE nested" : "COMMIT");
+    if (r == 0)
+        D.tx_depth--;
+    return r;
 }
 
 void db_rollback(void)
 {
-    if (!sqlite3_get_autocommit(D.db))
+    bool open = !sqlite3_get_autocommit(D.db);
+    if (D.tx_depth > 1 && open) {
+        /* Undo the savepoint's work only; the caller's transaction goes on. */
+        sqlite3_exec(D.db, "ROLLBACK TO nested; RELEASE nested", NULL, NULL, NULL);
+        D.tx_depth--;
+        return;
+    }
+    if (open)
         sqlite3_exec(D.db, "ROLLBACK", NULL, NULL, NULL);
+    /* SQLite may have rolled everything back itself (SQLITE_FULL...): outer commits then fail. */
+    if (D.tx_depth)
+        D.tx_depth--;
 }
 
 const char *db_col_text(sqlite3_stmt *st, int col)

@@ -47,6 +47,13 @@ int db_step_done(sqlite3_stmt *st);
 int64_t db_last_insert_id(void);
 int db_changes(void);
 
+/*
+ * Transactions. They nest: inside another, db_begin() is a savepoint that
+ * db_commit() releases into the outer transaction and db_rollback() undoes
+ * alone; only the outermost commit makes anything durable. Every
+ * successful db_begin() is ended by exactly one db_commit() that succeeds
+ * or one db_rollback() (also after a failed commit).
+ */
 int db_begin(void);
 int db_commit(void);
 void db_rollback(void);

@@ -20,6 +20,8 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "hub/hub.h"
+#include "record/config.h"
 #include "store/account.h"
 #include "store/db.h"
 #include "store/domain.h"
@@ -179,12 +181,14 @@ static int setup(void **state)
     oa_strlcpy(d.status, "online", sizeof(d.status));
     oa_strlcpy(d.region, "cn-shanghai", sizeof(d.region));
     api_state_init();
+    hub_init(); /* DeleteLiveDomain kicks publishers: there are none */
     return domain_add(&d);
 }
 
 static int teardown(void **state)
 {
     api_state_free();
+    hub_shutdown();
     db_close();
     nftw(datadir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
     return 0;
@@ -554,6 +558,62 @@ static void test_nonce_bound_per_account(void **state)
     api_state_init();
 }
 
+/*
+ * DeleteLiveDomain removes the domain and its record configs in one
+ * transaction: when the second part fails (a trigger makes it), the domain
+ * is still there, configs and all.
+ */
+static void test_delete_domain_atomic(void **state)
+{
+    struct api_http_out out;
+    clock_us += 10 * 1000000LL;
+    assert_int_equal(rec_store_migrate(), 0);
+    struct domain d = {.account_id = 0};
+    int64_t id;
+    char secret[ACCOUNT_SECRET_MAX + 1];
+    bool active;
+    assert_int_equal(account_lookup(AK1, &id, secret, &active), 0);
+    d.account_id = id;
+    oa_strlcpy(d.name, "del.example.com", sizeof(d.name));
+    oa_strlcpy(d.type, "liveVideo", sizeof(d.type));
+    oa_strlcpy(d.status, "online", sizeof(d.status));
+    assert_int_equal(domain_add(&d), 0);
+    const struct kv add[] = {{"Action", "AddLiveAppRecordConfig"},
+                             {"DomainName", "del.example.com"},
+                             {"AppName", "live"},
+                             {"OssEndpoint", "local"},
+                             {"OssBucket", "del-bucket"},
+                             {"RecordFormat.1.Format", "flv"},
+                             {NULL, NULL}};
+    call_v1(add, &out);
+    expect_ok(&out);
+    api_http_out_free(&out);
+
+    assert_int_equal(db_exec("CREATE TRIGGER keep_configs BEFORE DELETE ON record_configs "
+                             "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"),
+                     0);
+    const struct kv del[] = {
+        {"Action", "DeleteLiveDomain"}, {"DomainName", "del.example.com"}, {NULL, NULL}};
+    call_v1(del, &out);
+    expect_error(&out, 500, "InternalError");
+    struct domain got;
+    assert_int_equal(domain_get("del.example.com", &got), 0);
+    const struct kv describe[] = {
+        {"Action", "DescribeLiveRecordConfig"}, {"DomainName", "del.example.com"}, {NULL, NULL}};
+    call_v1(describe, &out);
+    expect_ok(&out);
+    json_t *j = body_json(&out);
+    assert_int_equal(json_integer_value(json_object_get(j, "TotalNum")), 1);
+    json_decref(j);
+    api_http_out_free(&out);
+
+    assert_int_equal(db_exec("DROP TRIGGER keep_configs"), 0);
+    call_v1(del, &out);
+    expect_ok(&out);
+    api_http_out_free(&out);
+    assert_int_equal(domain_get("del.example.com", &got), OA_ENOTFOUND);
+}
+
 static void test_param_errors(void **state)
 {
     struct api_http_out out;
@@ -826,6 +886,7 @@ int main(void)
         cmocka_unit_test(test_nonce),
         cmocka_unit_test(test_throttle_before_params),
         cmocka_unit_test(test_nonce_bound_per_account),
+        cmocka_unit_test(test_delete_domain_atomic),
         cmocka_unit_test(test_param_errors),
         cmocka_unit_test(test_method),
         cmocka_unit_test(test_body_too_large),
