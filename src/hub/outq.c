@@ -186,6 +186,8 @@ static int fall_behind(struct outq *q)
 
 int outq_push(struct outq *q, struct packet *pkt)
 {
+    if (!q->ring)
+        return OA_EINVAL; /* freed: its owner was closed */
     if (pkt->type == PKT_VIDEO)
         q->has_video = true;
     if (droppable(pkt)) {

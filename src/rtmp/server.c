@@ -114,9 +114,13 @@ static void flush(struct outq *q);
 
 /* ===== output ===== */
 
+/*
+ * Every send may close the session (its queue overflowed), so callers that
+ * go on to do more than send check s->state for ST_CLOSED afterwards.
+ */
 static void send_raw(struct session *s, struct oa_buf *b)
 {
-    if (!b->len)
+    if (!b->len || s->state == ST_CLOSED)
         return;
     struct packet *p = packet_new_raw(b->data, b->len);
     if (outq_push(&s->q, p) == 0)
@@ -471,6 +475,8 @@ static void on_play(struct session *s, const char *raw)
     send_raw(s, &b);
     oa_buf_free(&a);
     oa_buf_free(&b);
+    if (s->state == ST_CLOSED)
+        return; /* a reply overflowed the queue: never subscribe a closed session */
     s->play_started = true;
     s->sink.ops = &sink_ops;
     slog(s, OA_LOG_INFO, "play %s/%s/%s", s->grant.domain, s->app, s->name);
@@ -694,6 +700,9 @@ static int read_handshake(struct session *s, struct evbuffer *in)
         outq_push(&s->q, p);
         packet_unref(&p);
         flush(&s->q);
+        /* A failed send closes the session: nothing of it may be touched. */
+        if (s->state == ST_CLOSED)
+            return -1;
         s->state = ST_C2;
     }
     if (s->state == ST_C2) {

@@ -53,6 +53,33 @@ test('random bytes on the RTMP port close only that connection', async () => {
   await stillServes('after-random');
 });
 
+test('clients that reset the socket during the handshake harm nobody', async () => {
+  const pub = publish(`${srv.rtmp}/live/rst-bystander`, { seconds: 8 });
+  await sleep(1000);
+  const c0c1 = () => Buffer.concat([Buffer.from([3]), Buffer.alloc(8), randomBytes(1528)]);
+  const connect = chunk(3, 20, 0, amf('connect', 1, { app: 'live', tcUrl: `${srv.rtmp}/live` }));
+  for (let i = 0; i < 60; i++) {
+    const s = await connectRaw(srv.rtmpPort);
+    s.on('error', () => {});
+    if (i % 2) {
+      // Everything at once, then RST: the server reads it all and its reply fails.
+      s.write(Buffer.concat([c0c1(), randomBytes(1536), connect]));
+    } else {
+      // C0C1, the server's reply, then C2 + connect and RST straight after.
+      s.write(c0c1());
+      await new Promise((resolve) => { s.once('data', resolve); setTimeout(resolve, 500); });
+      s.write(Buffer.concat([randomBytes(1536), connect]));
+    }
+    s.resetAndDestroy();
+  }
+  await sleep(300);
+  assert.ok(srv.alive());
+  const p = await probe(`${srv.http}/live/rst-bystander.flv`, { extra: ['-read_intervals', '%+#5'] });
+  assert.equal(streamsOf(p).v.codec_name, 'h264');
+  await pub.done;
+  await stillServes('after-reset');
+});
+
 test('truncated handshakes and silent clients time out without harm', async () => {
   const socks = [];
   for (const n of [0, 1, 100, 1536, 1537, 1537 + 1000]) {
