@@ -195,9 +195,13 @@ static void gop_append(struct hub_stream *st, struct packet *pkt)
     } else if (st->gop_len == 0 || st->gop_overflow) {
         return; /* nothing decodable to append to */
     }
-    uint32_t span = st->gop_len ? pkt->ts - st->gop[0]->ts : 0;
+    /*
+     * Signed: interleaved audio may be stamped a little before the keyframe
+     * that opened the GOP, and RTMP time wraps at 2^32 ms.
+     */
+    int32_t span = st->gop_len ? (int32_t)(pkt->ts - st->gop[0]->ts) : 0;
     if (st->gop_bytes + pkt->flv_len > (size_t)oa_cfg.gop_cache_max_bytes ||
-        span > (uint32_t)oa_cfg.gop_cache_max_ms) {
+        span > oa_cfg.gop_cache_max_ms) {
         gop_clear(st);
         st->gop_overflow = true;
         return;

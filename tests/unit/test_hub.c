@@ -175,6 +175,31 @@ static void test_gop_cache_bounded(void **state)
     oa_cfg.gop_cache_max_ms = 15000;
 }
 
+/* Audio interleaved a little before the keyframe's timestamp must not look like a huge GOP. */
+static void test_gop_cache_keeps_earlier_audio(void **state)
+{
+    struct rec_sink r;
+    struct hub_publisher pub = {&pub_ops};
+    int err;
+    struct hub_stream *st = hub_publish("d", "live", "early-audio", &pub, &err);
+    hub_stream_push(st, avc_header());
+    hub_stream_push(st, video(1000, true));
+    hub_stream_push(st, audio(990));
+    hub_stream_push(st, video(1040, false));
+    assert_false(st->gop_overflow);
+    assert_int_equal(st->gop_len, 3);
+    rs_init(&r);
+    hub_subscribe("d", "live", "early-audio", &r.sink);
+    assert_int_equal(r.n, 4);
+    assert_true(r.got[0]->flags & PKT_F_SEQHDR);
+    assert_true(packet_is_video_key(r.got[1]));
+    assert_int_equal(r.got[1]->ts, 1000);
+    assert_int_equal(r.got[2]->type, PKT_AUDIO);
+    hub_unsubscribe(&r.sink);
+    hub_unpublish(st);
+    rs_free(&r);
+}
+
 static void test_republish_continues_time(void **state)
 {
     struct rec_sink r;
@@ -243,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_fanout_shares_packets),
         cmocka_unit_test(test_gop_cache_primes_late_joiner),
         cmocka_unit_test(test_gop_cache_bounded),
+        cmocka_unit_test(test_gop_cache_keeps_earlier_audio),
         cmocka_unit_test(test_republish_continues_time),
         cmocka_unit_test(test_sink_leaves_inside_callback),
         cmocka_unit_test(test_shutdown_kicks),
