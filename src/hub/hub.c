@@ -19,6 +19,7 @@
 #include "core/config.h"
 #include "core/util.h"
 #include "media/avc.h"
+#include "rtmp/amf.h"
 
 static struct {
     struct oa_map streams;
@@ -97,6 +98,7 @@ static struct hub_stream *stream_get_or_create(const char *domain, const char *a
     oa_strlcpy(st->app, app, sizeof(st->app));
     oa_strlcpy(st->name, name, sizeof(st->name));
     st->info.video_codec = st->info.audio_codec = -1;
+    st->_meta_audio = st->_meta_video = -1;
     oa_map_put(&H.streams, st->key, st);
     return st;
 }
@@ -114,6 +116,8 @@ struct hub_stream *hub_publish(const char *domain, const char *app, const char *
     memset(&st->info, 0, sizeof(st->info));
     st->info.video_codec = st->info.audio_codec = -1;
     st->info.publish_time = time(NULL);
+    st->_publish_mono_ms = oa_mono_ms();
+    st->_meta_audio = st->_meta_video = -1;
     packet_unref(&st->meta);
     packet_unref(&st->vhdr);
     packet_unref(&st->ahdr);
@@ -237,6 +241,51 @@ static void update_rates(struct hub_stream *st, struct packet *pkt)
     }
 }
 
+/* 1 or 0 when the metadata object says whether there is such a track, else -1. */
+static int8_t meta_has(const struct amf_value *obj, const char *has_key, const char *codec_key)
+{
+    const struct amf_value *has = amf_object_get(obj, has_key);
+    if (has && has->type == AMF_BOOLEAN)
+        return has->num != 0;
+    return amf_object_get(obj, codec_key) ? 1 : -1;
+}
+
+/* onMetaData is "onMetaData", {object or ECMA array}; anything else declares nothing. */
+static void parse_meta(struct hub_stream *st, const struct packet *meta)
+{
+    static const struct amf_limits lim = {8, 1024};
+    struct amf_value *v = NULL;
+    size_t n = 0;
+    st->_meta_audio = st->_meta_video = -1;
+    if (amf_decode_all(meta->data, meta->size, &lim, &v, &n) != 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].type == AMF_OBJECT || v[i].type == AMF_ECMA_ARRAY) {
+            st->_meta_audio = meta_has(&v[i], "hasAudio", "audiocodecid");
+            st->_meta_video = meta_has(&v[i], "hasVideo", "videocodecid");
+            break;
+        }
+    }
+    amf_values_free(v, n);
+}
+
+bool hub_stream_tracks(const struct hub_stream *st, bool *audio, bool *video)
+{
+    if (!st->publisher)
+        return false;
+    if (st->_meta_audio >= 0 || st->_meta_video >= 0) {
+        /* A declaration of one kind only means the other is absent. */
+        *audio = st->_meta_audio == 1;
+        *video = st->_meta_video == 1;
+        return true;
+    }
+    *audio = st->info.audio_codec >= 0;
+    *video = st->info.video_codec >= 0;
+    if (*audio && *video)
+        return true;
+    return (*audio || *video) && oa_mono_ms() - st->_publish_mono_ms >= 1000;
+}
+
 static void map_timestamp(struct hub_stream *st, struct packet *pkt)
 {
     if (!st->_ts_mapped) {
@@ -261,6 +310,7 @@ void hub_stream_push(struct hub_stream *st, struct packet *pkt)
     if (pkt->type == PKT_META) {
         packet_unref(&st->meta);
         st->meta = packet_ref(pkt);
+        parse_meta(st, pkt);
     } else if (pkt->flags & PKT_F_SEQHDR) {
         update_headers(st, pkt);
     } else {

@@ -91,6 +91,8 @@ struct hub_stream {
     size_t nsinks;
     uint64_t publish_seq; /* increments with every publish */
     /* private */
+    int64_t _publish_mono_ms;
+    int8_t _meta_audio, _meta_video; /* what onMetaData declares: 1, 0, or -1 unknown */
     int64_t _ts_offset;
     bool _ts_mapped;
     uint32_t _last_ts;
@@ -142,6 +144,14 @@ void hub_unsubscribe(struct hub_sink *sink);
 
 /* Replays metadata, sequence headers and the cached GOP into one sink. */
 void hub_stream_prime(struct hub_stream *st, struct hub_sink *sink);
+
+/*
+ * Which tracks a live stream carries, for output headers that must declare
+ * them up front (FLV): what the metadata declares (videocodecid,
+ * audiocodecid, hasVideo, hasAudio), else what arrived in the publish's
+ * first second. Returns false while that is not known yet.
+ */
+bool hub_stream_tracks(const struct hub_stream *st, bool *audio, bool *video);
 
 /* Iterates live streams (with a publisher). Return false from fn to stop. */
 void hub_foreach(bool (*fn)(struct hub_stream *st, void *arg), void *arg);
