@@ -221,11 +221,28 @@ int app_run(void)
     return oa_loop_run();
 }
 
+static bool players_gone(void *arg)
+{
+    return rtmp_server_sessions() == 0 && http_flv_players() == 0;
+}
+
 void app_stop(void)
 {
     if (A.started) {
         /* First: scenes unpublish while the hub and its sinks are intact. */
         caster_shutdown();
+        /*
+         * Tell every client and let the loop write that out - RTMP statuses,
+         * the rest of each FLV reply and its last chunk - for a bounded time.
+         * A second signal still kills the process meanwhile (on_signal).
+         */
+        rtmp_server_quiesce();
+        http_flv_quiesce();
+        if (!oa_loop_run_until(players_gone, NULL, oa_cfg.shutdown_drain_ms))
+            oa_log(OA_LOG_WARN,
+                   "shutdown: %zu RTMP sessions and %zu HTTP-FLV players did not "
+                   "finish in %d ms; closing them",
+                   rtmp_server_sessions(), http_flv_players(), oa_cfg.shutdown_drain_ms);
         rtmp_server_stop();
         http_flv_stop();
         hls_stop();

@@ -41,10 +41,13 @@ struct oa_config {
     int hls_segment_ms;
     int hls_window;
     int hls_idle_ms;
+    /* HTTP */
+    int http_timeout_ms;
     /* API */
     int api_max_body;
     int api_time_window_s;
     int api_nonce_max;
+    int shutdown_drain_ms;
     /* threads */
     int worker_threads;
     int record_threads;

@@ -5,7 +5,9 @@
  */
 #include "loop.h"
 #include "alloc.h"
+#include "config.h"
 #include "err.h"
+#include "util.h"
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -34,6 +36,7 @@ static struct {
     pthread_mutex_t mu;
     struct post *head, *tail;
     size_t nposts;
+    size_t nconns;
 } L;
 
 static void run_posts(evutil_socket_t fd, short what, void *arg)
@@ -80,15 +83,20 @@ bool oa_loop_is_loop_thread(void)
     return !L.running || pthread_equal(pthread_self(), L.thread);
 }
 
+static void run_hooks(void)
+{
+    /* Hooks may unregister themselves, so walk by index over a stable count. */
+    for (size_t i = 0; i < L.nhooks; i++)
+        L.hooks[i].fn(L.hooks[i].arg);
+}
+
 int oa_loop_run(void)
 {
     L.thread = pthread_self();
     L.running = true;
     while (!atomic_load(&L.stop)) {
         event_base_loop(L.base, EVLOOP_ONCE);
-        /* Hooks may unregister themselves, so walk by index over a stable count. */
-        for (size_t i = 0; i < L.nhooks; i++)
-            L.hooks[i].fn(L.hooks[i].arg);
+        run_hooks();
     }
     L.running = false;
     atomic_store(&L.stop, false);
@@ -97,6 +105,52 @@ int oa_loop_run(void)
 
 static void noop(void *arg)
 {
+}
+
+static void wake_up(evutil_socket_t fd, short what, void *arg)
+{
+}
+
+bool oa_loop_run_until(bool (*done)(void *arg), void *arg, int ms)
+{
+    int64_t deadline = oa_mono_ms() + ms;
+    /* A timer, so a turn with nothing else to do still ends by the deadline. */
+    struct event *t = evtimer_new(L.base, wake_up, NULL);
+    bool ok = done(arg);
+    L.thread = pthread_self();
+    L.running = true;
+    while (!ok) {
+        int64_t left = deadline - oa_mono_ms();
+        if (left <= 0)
+            break;
+        struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};
+        evtimer_add(t, &tv);
+        event_base_loop(L.base, EVLOOP_ONCE);
+        run_hooks();
+        ok = done(arg);
+    }
+    L.running = false;
+    event_free(t);
+    return ok;
+}
+
+bool oa_conn_acquire(void)
+{
+    if (L.nconns >= (size_t)oa_cfg.max_connections)
+        return false;
+    L.nconns++;
+    return true;
+}
+
+void oa_conn_release(void)
+{
+    OA_ASSERT(L.nconns > 0);
+    L.nconns--;
+}
+
+size_t oa_conn_count(void)
+{
+    return L.nconns;
 }
 
 void oa_loop_stop(void)

@@ -33,6 +33,23 @@ int oa_loop_run(void);
 /* Makes oa_loop_run() return after the current turn. Any thread. */
 void oa_loop_stop(void);
 
+/*
+ * Runs loop turns (with the turn-end hooks) until done(arg) returns true or
+ * ms have passed, for a shutdown that lets queued output go out. done is
+ * checked after every turn. Returns true if done() was reached.
+ */
+bool oa_loop_run_until(bool (*done)(void *arg), void *arg, int ms);
+
+/*
+ * Media clients that hold a connection open (RTMP sessions, HTTP-FLV
+ * players, held HLS playlist requests) count against max_connections.
+ * oa_conn_acquire() takes one slot and returns true, or false when all are
+ * taken; oa_conn_release() gives it back. Loop thread only.
+ */
+bool oa_conn_acquire(void);
+void oa_conn_release(void);
+size_t oa_conn_count(void);
+
 /* Registers fn(arg) to run after every loop turn (loop thread only). */
 void oa_loop_on_turn_end(oa_loop_fn *fn, void *arg);
 void oa_loop_off_turn_end(oa_loop_fn *fn, void *arg);

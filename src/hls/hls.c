@@ -119,6 +119,7 @@ static void waiter_unlink(struct hls_waiter *w)
 
 static void waiter_free(struct hls_waiter *w)
 {
+    oa_conn_release();
     oa_free(w->query);
     oa_free(w);
 }
@@ -135,6 +136,7 @@ static void waiter_closed(struct evhttp_connection *conn, void *arg)
 static void waiter_finish(struct hls_waiter *w, bool ok)
 {
     evhttp_connection_set_closecb(w->conn, NULL, NULL);
+    http_set_streaming(w->conn, false);
     waiter_unlink(w);
     if (ok)
         send_playlist(w->hs, w->req, w->query);
@@ -153,6 +155,12 @@ static void wake_waiters(struct hls_stream *hs)
 
 static void hold(struct hls_stream *hs, struct evhttp_request *req, const char *query)
 {
+    if (!oa_conn_acquire()) {
+        oa_log(OA_LOG_WARN, "hls %s %s: refused: too many connections", http_client_ip(req),
+               hs->key);
+        http_send_error(req, 503, "Service Unavailable");
+        return;
+    }
     struct hls_waiter *w = oa_calloc(1, sizeof(*w));
     w->req = req;
     w->conn = evhttp_request_get_connection(req);
@@ -164,6 +172,8 @@ static void hold(struct hls_stream *hs, struct evhttp_request *req, const char *
         hs->waiters->prev = w;
     hs->waiters = w;
     evhttp_connection_set_closecb(w->conn, waiter_closed, w);
+    /* Held past the idle timeout if need be: the deadline above bounds it. */
+    http_set_streaming(w->conn, true);
 }
 
 /* ---- segmenters as hub sinks --------------------------------------------- */

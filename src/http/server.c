@@ -74,6 +74,18 @@ const char *http_client_ip(struct evhttp_request *req)
     return ip ? ip : "?";
 }
 
+static struct timeval idle_timeout(void)
+{
+    return (struct timeval){oa_cfg.http_timeout_ms / 1000, (oa_cfg.http_timeout_ms % 1000) * 1000};
+}
+
+void http_set_streaming(struct evhttp_connection *conn, bool on)
+{
+    /* A zero timeval is "no timeout" to bufferevents; NULL would mean libevent's defaults. */
+    struct timeval tv = on ? (struct timeval){0, 0} : idle_timeout();
+    evhttp_connection_set_timeout_tv(conn, &tv);
+}
+
 void http_request_host(struct evhttp_request *req, char *out, size_t outlen)
 {
     const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
@@ -130,7 +142,8 @@ int http_server_start(const char *addr)
     evhttp_set_max_headers_size(S.http, HTTP_MAX_HEADERS);
     evhttp_set_max_body_size(S.http, (ev_ssize_t)oa_cfg.api_max_body + HTTP_BODY_SLACK);
     evhttp_set_flags(S.http, EVHTTP_SERVER_LINGERING_CLOSE);
-    evhttp_set_timeout(S.http, 60);
+    struct timeval tv = idle_timeout();
+    evhttp_set_timeout_tv(S.http, &tv);
     if (!evhttp_bind_socket_with_handle(S.http, host, (uint16_t)port)) {
         oa_log(OA_LOG_ERROR, "http: cannot listen on %s: %s", addr, strerror(errno));
         evhttp_free(S.http);

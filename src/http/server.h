@@ -17,6 +17,7 @@
 
 #include "core/common.h"
 
+struct evhttp_connection;
 struct evhttp_request;
 
 /* The request line and headers together, at most (larger: a plain 413, closed). */
@@ -49,6 +50,15 @@ int http_classify(const char *path);
 void http_send_error(struct evhttp_request *req, int status, const char *reason);
 /* The client's address ("ip"), for logs and access checks. */
 const char *http_client_ip(struct evhttp_request *req);
+/*
+ * A reply that streams (HTTP-FLV) or is held (an HLS playlist waiting for
+ * its first segment) sends nothing for long stretches and reads nothing at
+ * all, and evhttp's idle timeout would cut it (libevent 2.1 re-arms the read
+ * timeout after every chunk written). on=true lifts the timeout from conn;
+ * the owner watches the reply itself (the output queue's stall timeout, the
+ * hold deadline). on=false restores http_timeout_ms, for keep-alive.
+ */
+void http_set_streaming(struct evhttp_connection *conn, bool on);
 /* The Host header without port, or "". */
 void http_request_host(struct evhttp_request *req, char *out, size_t outlen);
 

@@ -101,6 +101,7 @@ static struct {
     struct session *dead;
     struct event *sweep;
     bool started;
+    bool quiesced;
 } R;
 
 static const struct amf_limits amf_lim = {16, 4096};
@@ -789,6 +790,7 @@ static void session_close(struct session *s, int level, const char *why)
     if (s->next)
         s->next->prev = s->prev;
     R.nsessions--;
+    oa_conn_release();
     s->dead_next = R.dead;
     R.dead = s;
 }
@@ -807,7 +809,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
         port = ntohs(in6->sin6_port);
     }
-    if (R.nsessions >= (size_t)oa_cfg.max_connections) {
+    if (!oa_conn_acquire()) {
         oa_log(OA_LOG_WARN, "rtmp %s:%d: refused: too many connections", ip, port);
         evutil_closesocket(fd);
         return;
@@ -887,29 +889,52 @@ int rtmp_server_start(const char *addr)
     return 0;
 }
 
+void rtmp_server_quiesce(void)
+{
+    if (!R.started || R.quiesced)
+        return;
+    R.quiesced = true;
+    evconnlistener_free(R.listener);
+    R.listener = NULL;
+    /*
+     * Publishers first, so players hear UnpublishNotify before Play.Stop.
+     * Ending a publish tells its players, which may close one of them
+     * (queue overflow): a closed session keeps its links until the turn
+     * ends, and closing it again does nothing.
+     */
+    for (struct session *s = R.sessions, *next; s; s = next) {
+        next = s->next;
+        if (s->role == ROLE_PUBLISH && s->state != ST_CLOSED) {
+            send_status(s, "status", "NetStream.Unpublish.Success", "Server shutting down.");
+            end_publish(s);
+        }
+    }
+    /* Then everyone is told why, and closes once that is written. */
+    for (struct session *s = R.sessions, *next; s; s = next) {
+        next = s->next;
+        if (s->role == ROLE_PLAY && s->state != ST_CLOSED) {
+            send_user_control(s, 1, s->stream_id);
+            send_status(s, "status", "NetStream.Play.Stop", "Server shutting down.");
+        }
+        close_after_flush(s, "server shutting down");
+        s->close_deadline_ms = oa_mono_ms() + oa_cfg.shutdown_drain_ms;
+    }
+}
+
 void rtmp_server_stop(void)
 {
     if (!R.started)
         return;
-    evconnlistener_free(R.listener);
-    R.listener = NULL;
-    /* Tell every client why, push what is queued, then close. */
-    for (struct session *s = R.sessions; s; s = s->next) {
-        if (s->role == ROLE_PUBLISH) {
-            send_status(s, "status", "NetStream.Unpublish.Success", "Server shutting down.");
-            end_publish(s);
-        } else if (s->role == ROLE_PLAY) {
-            send_user_control(s, 1, s->stream_id);
-            send_status(s, "status", "NetStream.Play.Stop", "Server shutting down.");
-        }
+    rtmp_server_quiesce();
+    for (struct session *s = R.sessions; s; s = s->next)
         flush(&s->q);
-    }
     while (R.sessions)
         session_close(R.sessions, OA_LOG_DEBUG, "server stopped");
     free_dead(NULL);
     oa_loop_off_turn_end(free_dead, NULL);
     event_free(R.sweep);
     R.started = false;
+    R.quiesced = false;
 }
 
 size_t rtmp_server_sessions(void)

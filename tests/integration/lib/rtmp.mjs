@@ -66,3 +66,52 @@ export async function rtmpSession(port, app = 'live', { keepReading = true } = {
   if (keepReading) s.on('data', () => {});
   return s;
 }
+
+// Reads the server's chunk stream from a socket made by rtmpSession and calls
+// onMessage({ type, streamId, ts, payload }) for every complete message. It
+// follows Set Chunk Size, formats 0-3 and extended timestamps; enough to
+// watch what a player receives.
+export function readMessages(s, onMessage) {
+  let buf = Buffer.alloc(0);
+  let chunkSize = 128;
+  const streams = new Map();
+  s.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    for (;;) {
+      if (buf.length < 1) return;
+      const fmt = buf[0] >> 6;
+      let csid = buf[0] & 0x3f, p = 1;
+      if (csid === 0) { if (buf.length < 2) return; csid = 64 + buf[1]; p = 2; }
+      else if (csid === 1) { if (buf.length < 3) return; csid = 64 + buf[1] + buf[2] * 256; p = 3; }
+      const hlen = [11, 7, 3, 0][fmt];
+      if (buf.length < p + hlen) return;
+      const st = streams.get(csid) || { ts: 0, delta: 0, len: 0, type: 0, streamId: 0, ext: false, parts: [], got: 0 };
+      let tsf = st.ext ? 0xffffff : 0;
+      if (fmt < 3) tsf = buf.readUIntBE(p, 3);
+      const len = fmt < 2 ? buf.readUIntBE(p + 3, 3) : st.len;
+      const ext = fmt < 3 ? tsf === 0xffffff : st.ext;
+      if (buf.length < p + hlen + (ext ? 4 : 0)) return;
+      if (ext) tsf = buf.readUInt32BE(p + hlen);
+      const start = st.got === 0;
+      const take = Math.min(chunkSize, len - st.got);
+      const body = p + hlen + (ext ? 4 : 0);
+      if (buf.length < body + take) return;
+      if (fmt < 2) { st.len = len; st.type = buf[p + 6]; }
+      if (fmt === 0) st.streamId = buf.readUInt32LE(p + 7);
+      st.ext = ext;
+      if (start) {
+        if (fmt === 0) { st.ts = tsf; st.delta = tsf; } else { if (fmt < 3 || ext) st.delta = tsf; st.ts += st.delta; }
+      }
+      st.parts.push(buf.subarray(body, body + take));
+      st.got += take;
+      buf = buf.subarray(body + take);
+      streams.set(csid, st);
+      if (st.got === st.len) {
+        const payload = Buffer.concat(st.parts);
+        st.parts = []; st.got = 0;
+        if (st.type === 1) chunkSize = payload.readUInt32BE(0) & 0x7fffffff;
+        onMessage({ type: st.type, streamId: st.streamId, ts: st.ts, payload });
+      }
+    }
+  });
+}
