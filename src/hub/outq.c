@@ -107,6 +107,7 @@ void outq_free(struct outq *q)
     oa_free(q->ring);
     q->ring = NULL;
     q->count = 0;
+    q->bytes = q->ctrl_bytes = 0;
     if (q->_prev_all)
         q->_prev_all->_next_all = q->_next_all;
     else if (Q.all == q)
@@ -212,6 +213,9 @@ int outq_push(struct outq *q, struct packet *pkt)
                 return 0;
             }
         }
+    } else if (q->ctrl_bytes + pkt_len(q, pkt) > (size_t)oa_cfg.player_queue_max_bytes) {
+        q->ops->overrun(q, "too many unsent replies and headers");
+        return OA_ETOOBIG;
     }
     if (q->count == q->cap) {
         if (q->cap >= RING_MAX) {
@@ -223,6 +227,8 @@ int outq_push(struct outq *q, struct packet *pkt)
     q->ring[(q->head + q->count) % q->cap] = packet_ref(pkt);
     q->count++;
     q->bytes += pkt_len(q, pkt);
+    if (!droppable(pkt))
+        q->ctrl_bytes += pkt_len(q, pkt);
     return 0;
 }
 
@@ -258,6 +264,8 @@ void outq_consume(struct outq *q, size_t n)
         n -= left;
         q->bytes -= left;
         q->offset = 0;
+        if (!droppable(*slot))
+            q->ctrl_bytes -= pkt_len(q, *slot);
         packet_unref(slot);
         q->head = (q->head + 1) % q->cap;
         q->count--;

@@ -7,7 +7,10 @@
  * player has fallen behind: every queued media packet that has not started
  * going out is dropped and the queue skips incoming media until the next
  * video keyframe (audio-only streams resume at once). Control messages,
- * metadata and sequence headers are never dropped. A player that has to skip
+ * metadata and sequence headers are never dropped; they have a budget of
+ * their own, player_queue_max_bytes again, and a player whose unsent
+ * messages of that kind exceed it (a client that sends commands and never
+ * reads the replies) is closed. A player that has to skip
  * more than player_max_skips times a minute, or whose socket accepts nothing
  * for player_stall_timeout_ms while data is waiting, is to be closed: the
  * queue reports it and its owner closes the connection.
@@ -50,8 +53,9 @@ struct outq {
     enum outq_form form;
     struct packet **ring;
     uint32_t cap, head, count;
-    size_t offset; /* bytes of ring[head] already written */
-    size_t bytes;  /* bytes queued and not yet written */
+    size_t offset;     /* bytes of ring[head] already written */
+    size_t bytes;      /* bytes queued and not yet written */
+    size_t ctrl_bytes; /* of those, in packets the skip policy never drops */
     bool skipping;
     bool has_video;
     uint32_t skips;

@@ -122,6 +122,32 @@ static void test_byte_bound(void **state)
     outq_free(&q);
 }
 
+/* Replies are never dropped, but a client that never reads them cannot pile them up. */
+static void test_control_budget(void **state)
+{
+    struct outq q;
+    static uint8_t reply[64 * 1024];
+    outq_init(&q, &ops, OUTQ_RTMP);
+    overruns = 0;
+    for (int i = 0; i < 16; i++) /* exactly player_queue_max_bytes (1 MiB) */
+        push(&q, packet_new_raw(reply, sizeof(reply)));
+    assert_int_equal(q.ctrl_bytes, 1 << 20);
+    assert_int_equal(overruns, 0);
+    struct packet *more = packet_new_raw(reply, 1);
+    assert_int_equal(outq_push(&q, more), OA_ETOOBIG);
+    assert_int_equal(overruns, 1);
+    /* What is written gives its budget back; a half-written reply still counts. */
+    outq_consume(&q, sizeof(reply) + 10);
+    assert_int_equal(q.ctrl_bytes, 15 * sizeof(reply));
+    assert_int_equal(outq_push(&q, more), 0);
+    packet_unref(&more);
+    /* Media does not use the budget. */
+    push(&q, video(0, true, 1000));
+    assert_int_equal(q.ctrl_bytes, 15 * sizeof(reply) + 1);
+    outq_free(&q);
+    assert_int_equal(q.ctrl_bytes, 0);
+}
+
 static void test_keeps_falling_behind(void **state)
 {
     struct outq q;
@@ -257,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_duration_bound_skips_to_keyframe),
         cmocka_unit_test(test_started_packet_is_never_dropped),
         cmocka_unit_test(test_byte_bound),
+        cmocka_unit_test(test_control_budget),
         cmocka_unit_test(test_keeps_falling_behind),
         cmocka_unit_test(test_audio_only_resumes_at_once),
         cmocka_unit_test(test_audio_waits_for_video),
