@@ -223,8 +223,8 @@ int amf_decode_one(const uint8_t *p, size_t len, const struct amf_limits *lim,
     return r;
 }
 
-int amf_decode_all(const uint8_t *p, size_t len, const struct amf_limits *lim,
-                   struct amf_value **vals, size_t *count)
+static int decode_many(const uint8_t *p, size_t len, const struct amf_limits *lim,
+                       struct amf_value **vals, size_t *count, bool prefix)
 {
     struct cursor c;
     struct amf_value *arr = NULL;
@@ -239,6 +239,11 @@ int amf_decode_all(const uint8_t *p, size_t len, const struct amf_limits *lim,
             arr = oa_realloc(arr, cap * sizeof(*arr));
         }
         int r = decode_value(&c, &arr[n], 0);
+        if (r == OA_EPROTO && prefix) {
+            *vals = arr;
+            *count = n;
+            return 1;
+        }
         if (r < 0) {
             amf_values_free(arr, n);
             return r;
@@ -248,6 +253,18 @@ int amf_decode_all(const uint8_t *p, size_t len, const struct amf_limits *lim,
     *vals = arr;
     *count = n;
     return 0;
+}
+
+int amf_decode_all(const uint8_t *p, size_t len, const struct amf_limits *lim,
+                   struct amf_value **vals, size_t *count)
+{
+    return decode_many(p, len, lim, vals, count, false);
+}
+
+int amf_decode_prefix(const uint8_t *p, size_t len, const struct amf_limits *lim,
+                      struct amf_value **vals, size_t *count)
+{
+    return decode_many(p, len, lim, vals, count, true);
 }
 
 void amf_value_clear(struct amf_value *v)

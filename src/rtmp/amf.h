@@ -65,6 +65,15 @@ struct amf_limits {
 int amf_decode_all(const uint8_t *p, size_t len, const struct amf_limits *lim,
                    struct amf_value **vals, size_t *count);
 /*
+ * As amf_decode_all, but a value it cannot decode (an unsupported type such
+ * as AMF3, or malformed or truncated bytes) ends the list instead of failing
+ * it: returns 1 with the values before it in *vals (owned by the caller,
+ * possibly none), 0 when everything decoded, OA_ETOOBIG when a limit is hit.
+ * For commands whose trailing arguments we need not understand.
+ */
+int amf_decode_prefix(const uint8_t *p, size_t len, const struct amf_limits *lim,
+                      struct amf_value **vals, size_t *count);
+/*
  * Decodes one value; *used gets the bytes consumed. Same ownership as above;
  * on failure *out is an empty AMF_NULL value (nothing to free) and *used 0.
  */

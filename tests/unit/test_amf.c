@@ -398,6 +398,40 @@ static void test_unsupported(void **state)
     assert_null(vals);
 }
 
+/* A prefix decode keeps the values before the first one it cannot decode. */
+static void test_decode_prefix(void **state)
+{
+    struct oa_buf b = OA_BUF_INIT(1024);
+    amf_put_cstring(&b, "someCall");
+    amf_put_number(&b, 7);
+    amf_put_null(&b);
+    size_t good = b.len;
+    /* An AMF3 switch (avmplus object marker) and an AMF3 object after it. */
+    static const uint8_t amf3[] = {0x11, 0x0a, 0x0b, 0x01, 0x01};
+    oa_buf_append(&b, amf3, sizeof(amf3));
+    struct amf_value *v;
+    size_t n;
+    assert_int_equal(amf_decode_all(b.data, b.len, NULL, &v, &n), OA_EPROTO);
+    assert_int_equal(amf_decode_prefix(b.data, b.len, NULL, &v, &n), 1);
+    assert_int_equal(n, 3);
+    assert_string_equal(amf_as_string(&v[0]), "someCall");
+    assert_true(amf_as_number(&v[1], 0) == 7);
+    assert_int_equal(v[2].type, AMF_NULL);
+    amf_values_free(v, n);
+    /* Truncated right inside the second value: only the first. */
+    assert_int_equal(amf_decode_prefix(b.data, 14, NULL, &v, &n), 1);
+    assert_int_equal(n, 1);
+    amf_values_free(v, n);
+    /* Everything decodable: 0, as amf_decode_all. */
+    assert_int_equal(amf_decode_prefix(b.data, good, NULL, &v, &n), 0);
+    assert_int_equal(n, 3);
+    amf_values_free(v, n);
+    /* Limits still fail the whole message. */
+    struct amf_limits lim = {16, 2};
+    assert_int_equal(amf_decode_prefix(b.data, good, &lim, &v, &n), OA_ETOOBIG);
+    oa_buf_free(&b);
+}
+
 /* FFmpeg 5.1 (Lavf59.27.100) publishing to rtmp://127.0.0.1:19355/live/stream1. */
 static const char ffmpeg_connect[] =
     "020007636f6e6e656374003ff00000000000000300036170700200046c69766500047479706502000a6e6f6e"
@@ -657,6 +691,7 @@ int main(void)
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_count_limit),
         cmocka_unit_test(test_unsupported),
+        cmocka_unit_test(test_decode_prefix),
         cmocka_unit_test(test_ffmpeg_connect),
         cmocka_unit_test(test_ffmpeg_metadata),
         cmocka_unit_test(test_flash_style_connect),
