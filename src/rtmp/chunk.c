@@ -43,8 +43,23 @@ void rtmp_chunk_reader_init(struct rtmp_chunk_reader *r, uint32_t max_message)
     r->_cur = -1;
 }
 
+void rtmp_chunk_reader_set_pool(struct rtmp_chunk_reader *r, uint64_t *pool, uint64_t pool_max)
+{
+    r->_pool = pool;
+    r->_pool_max = pool_max;
+}
+
+/* A partial message of n bytes is allocated (n > 0) or released (n < 0). */
+static void account(struct rtmp_chunk_reader *r, int64_t n)
+{
+    r->_pending += (uint64_t)n;
+    if (r->_pool)
+        *r->_pool += (uint64_t)n;
+}
+
 void rtmp_chunk_reader_free(struct rtmp_chunk_reader *r)
 {
+    account(r, -(int64_t)r->_pending);
     for (unsigned i = 0; i < r->_nstreams; i++)
         packet_unref(&r->_streams[i].pkt);
     oa_free(r->_streams);
@@ -203,9 +218,11 @@ static int apply_header(struct rtmp_chunk_reader *r, const uint8_t *h)
             return rc;
         if (r->_pending + st->len > 2 * (uint64_t)r->max_message)
             return OA_ETOOBIG;
+        if (r->_pool && *r->_pool + st->len > r->_pool_max)
+            return OA_EBUSY;
         st->pkt = packet_new(st->type, st->ts, st->len);
         st->got = 0;
-        r->_pending += st->len;
+        account(r, st->len);
     }
     /* A continuation chunk's extended timestamp repeats the message's: nothing to do. */
 
@@ -223,7 +240,7 @@ static int finish_message(struct rtmp_chunk_reader *r, struct rtmp_chunk_stream 
 {
     struct packet *pkt = st->pkt;
     st->pkt = NULL;
-    r->_pending -= pkt->size;
+    account(r, -(int64_t)pkt->size);
 
     if (pkt->type == RTMP_MSG_SET_CHUNK_SIZE) {
         uint32_t size = oa_rb32(pkt->data);
@@ -237,7 +254,7 @@ static int finish_message(struct rtmp_chunk_reader *r, struct rtmp_chunk_stream 
         int i = find_stream(r, oa_rb32(pkt->data));
         packet_unref(&pkt);
         if (i >= 0 && r->_streams[i].pkt) {
-            r->_pending -= r->_streams[i].pkt->size;
+            account(r, -(int64_t)r->_streams[i].pkt->size);
             packet_unref(&r->_streams[i].pkt);
         }
         return 0;

@@ -26,7 +26,10 @@
  * nginx-rtmp and SRS. Besides max_message for one message, the payloads of all
  * partial messages together may not exceed 2 * max_message: a packet is
  * allocated as soon as its header arrives, and without this cap 64 headers of
- * a few bytes each could pin 64 * max_message bytes.
+ * a few bytes each could pin 64 * max_message bytes. Readers may also share
+ * a pool (rtmp_chunk_reader_set_pool): the partial messages of all of them
+ * together may not exceed its maximum, which bounds the memory a crowd of
+ * connections can pin, each below its own cap (OA_EBUSY).
  *
  * Protocol control messages 1 (Set Chunk Size) and 2 (Abort) are applied by
  * the reader itself and not returned. Everything else is returned. Those two
@@ -92,10 +95,18 @@ struct rtmp_chunk_reader {
     int _cur;             /* stream whose chunk payload is being read, or -1 */
     uint32_t _chunk_left; /* payload bytes left in that chunk */
     uint64_t _pending;    /* payload bytes allocated for partial messages */
+    uint64_t *_pool;      /* shared count of such bytes across readers, or NULL */
+    uint64_t _pool_max;
 };
 
 void rtmp_chunk_reader_init(struct rtmp_chunk_reader *r, uint32_t max_message);
 void rtmp_chunk_reader_free(struct rtmp_chunk_reader *r);
+/*
+ * Makes r count its partial messages in *pool (borrowed; it must outlive r,
+ * start at 0 and be shared only on one thread), refusing a message that
+ * would take *pool past pool_max. Call before the first read.
+ */
+void rtmp_chunk_reader_set_pool(struct rtmp_chunk_reader *r, uint64_t *pool, uint64_t pool_max);
 
 /*
  * Feeds p[0..len). Sets *consumed to the bytes used and returns:
@@ -104,7 +115,9 @@ void rtmp_chunk_reader_free(struct rtmp_chunk_reader *r);
  *   0  all input was consumed without completing a message,
  *   OA_EPROTO   malformed input (bad chunk size, csid limit, inconsistent
  *               lengths, a control message of the wrong size, ...),
- *   OA_ETOOBIG  a message longer than max_message.
+ *   OA_ETOOBIG  a message longer than max_message, or partial messages
+ *               over 2 * max_message,
+ *   OA_EBUSY    a message that does not fit in the shared pool.
  * After an error the reader must only be freed.
  */
 int rtmp_chunk_read(struct rtmp_chunk_reader *r, const uint8_t *p, size_t len, size_t *consumed,

@@ -490,6 +490,43 @@ static void test_max_message(void **state)
     oa_buf_free(&b);
 }
 
+/* Readers sharing a pool: together their partial messages stay under its maximum. */
+static void test_shared_pool(void **state)
+{
+    struct oa_buf b = OA_BUF_INIT(1 << 20);
+    struct rtmp_chunk_reader r1, r2;
+    struct rtmp_msg m;
+    uint64_t pool = 0;
+
+    rtmp_chunk_reader_init(&r1, 1000);
+    rtmp_chunk_reader_init(&r2, 1000);
+    rtmp_chunk_reader_set_pool(&r1, &pool, 1500);
+    rtmp_chunk_reader_set_pool(&r2, &pool, 1500);
+    /* r1 holds 1000 bytes of a partial message. */
+    put_fmt(&b, 0, 4, 0, 1000, 9, 1, (const char *)big, 128);
+    assert_int_equal(read_once(&r1, &b, &m), 0);
+    assert_int_equal(pool, 1000);
+    /* r2 is under its own cap, but the pool has only 500 left. */
+    oa_buf_reset(&b);
+    put_fmt(&b, 0, 4, 0, 600, 9, 1, (const char *)big, 128);
+    struct rtmp_chunk_reader r3;
+    rtmp_chunk_reader_init(&r3, 1000);
+    rtmp_chunk_reader_set_pool(&r3, &pool, 1500);
+    assert_int_equal(read_once(&r3, &b, &m), OA_EBUSY);
+    rtmp_chunk_reader_free(&r3);
+    assert_int_equal(pool, 1000);
+    /* A message that fits is fine, and completing it gives its bytes back. */
+    oa_buf_reset(&b);
+    rtmp_chunk_write(&b, 128, 4, 9, 1, 0, big, 400);
+    assert_int_equal(read_once(&r2, &b, &m), 1);
+    assert_int_equal(pool, 1000);
+    /* Freeing a reader returns what its partial messages held. */
+    rtmp_chunk_reader_free(&r1);
+    assert_int_equal(pool, 0);
+    rtmp_chunk_reader_free(&r2);
+    oa_buf_free(&b);
+}
+
 static void test_csid_limit(void **state)
 {
     struct oa_buf b = OA_BUF_INIT(1 << 20);
@@ -770,17 +807,12 @@ static void test_random_garbage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_chunk_size),
-        cmocka_unit_test(test_interleaved),
-        cmocka_unit_test(test_fmt_deltas),
-        cmocka_unit_test(test_extended_timestamps),
-        cmocka_unit_test(test_zero_length),
-        cmocka_unit_test(test_max_message),
-        cmocka_unit_test(test_csid_limit),
-        cmocka_unit_test(test_protocol_errors),
-        cmocka_unit_test(test_abort),
-        cmocka_unit_test(test_control_helpers),
-        cmocka_unit_test(test_packet_wire),
+        cmocka_unit_test(test_every_chunk_size), cmocka_unit_test(test_interleaved),
+        cmocka_unit_test(test_fmt_deltas),       cmocka_unit_test(test_extended_timestamps),
+        cmocka_unit_test(test_zero_length),      cmocka_unit_test(test_max_message),
+        cmocka_unit_test(test_shared_pool),      cmocka_unit_test(test_csid_limit),
+        cmocka_unit_test(test_protocol_errors),  cmocka_unit_test(test_abort),
+        cmocka_unit_test(test_control_helpers),  cmocka_unit_test(test_packet_wire),
         cmocka_unit_test(test_random_garbage),
     };
     return cmocka_run_group_tests(tests, setup_big, NULL);
