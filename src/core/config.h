@@ -23,6 +23,7 @@ struct oa_config {
     /* RTMP */
     int rtmp_chunk_size;
     int rtmp_max_message;
+    int rtmp_partial_max_bytes;
     int rtmp_ack_window;
     int rtmp_handshake_timeout_ms;
     int rtmp_idle_timeout_ms;

@@ -15,7 +15,8 @@
  * failed, until the first segment is done or hls_segment_ms * 3 + 10 s have
  * passed (then 404); that covers a player that asks just before or just
  * after the publisher starts, and a key that never publishes ends in a 404
- * rather than a request held forever.
+ * rather than a request held forever. A held request takes one of
+ * max_connections (core/loop.h) and is exempt from the HTTP idle timeout.
  *
  * Segments stay in memory (nothing touches the disk) and are sent by
  * reference: a response holds its segment until the bytes are written, even

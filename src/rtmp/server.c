@@ -60,6 +60,7 @@ struct session {
     struct bufferevent *bev;
     int fd;
     char peer[80]; /* ip:port, in every log line */
+    char key[768]; /* domain/app/stream once publishing or playing, in every log line after */
     char ip[64];
     enum state state;
     enum role role;
@@ -102,13 +103,13 @@ static struct {
     struct event *sweep;
     bool started;
     bool quiesced;
+    uint64_t partial; /* bytes of incomplete messages across sessions */
 } R;
 
 static const struct amf_limits amf_lim = {16, 4096};
 
 #define slog(s, level, fmt, ...)                                                                   \
-    oa_log(level, "rtmp %s%s%s: " fmt, (s)->peer, (s)->name[0] ? " " : "",                         \
-           (s)->name[0] ? (s)->grant.domain : "", ##__VA_ARGS__)
+    oa_log(level, "rtmp %s%s%s: " fmt, (s)->peer, (s)->key[0] ? " " : "", (s)->key, ##__VA_ARGS__)
 
 static void session_close(struct session *s, int level, const char *why);
 static void flush(struct outq *q);
@@ -249,7 +250,7 @@ static void end_publish(struct session *s)
         return;
     struct hub_stream *st = s->pub;
     s->pub = NULL;
-    slog(s, OA_LOG_INFO, "unpublish %s", st->key);
+    slog(s, OA_LOG_INFO, "unpublish");
     hub_unpublish(st);
     if (s->history_id) {
         streams_history_stop(s->history_id, oa_wall_ms());
@@ -299,7 +300,7 @@ static const struct hub_sink_ops sink_ops = {sink_on_publish, sink_on_packet, si
 static void end_play(struct session *s)
 {
     if (s->sink.stream) {
-        slog(s, OA_LOG_INFO, "stop playing %s", s->sink.stream->key);
+        slog(s, OA_LOG_INFO, "stop playing");
         hub_unsubscribe(&s->sink);
     }
     s->play_started = false;
@@ -435,13 +436,15 @@ static void on_publish(struct session *s, const char *raw)
     oa_strlcpy(s->publisher.query, s->query, sizeof(s->publisher.query));
     s->pub = hub_publish(s->grant.domain, s->app, s->name, &s->publisher, &err);
     if (!s->pub) {
-        slog(s, OA_LOG_WARN, "publish %s/%s refused: already publishing", s->app, s->name);
+        slog(s, OA_LOG_WARN, "publish %s/%s/%s refused: already publishing", s->grant.domain,
+             s->app, s->name);
         send_status(s, "error", "NetStream.Publish.BadName", "Stream already publishing.");
         close_after_flush(s, "stream already publishing");
         return;
     }
     s->role = ROLE_PUBLISH;
-    slog(s, OA_LOG_INFO, "publish %s", s->pub->key);
+    oa_strlcpy(s->key, s->pub->key, sizeof(s->key));
+    slog(s, OA_LOG_INFO, "publish");
     streams_history_start(s->grant.account_id, s->grant.domain, s->app, s->name,
                           s->grant.request_domain, s->ip, s->publisher.url, oa_wall_ms(),
                           &s->history_id);
@@ -480,7 +483,8 @@ static void on_play(struct session *s, const char *raw)
         return; /* a reply overflowed the queue: never subscribe a closed session */
     s->play_started = true;
     s->sink.ops = &sink_ops;
-    slog(s, OA_LOG_INFO, "play %s/%s/%s", s->grant.domain, s->app, s->name);
+    oa_snprintf(s->key, sizeof(s->key), "%s/%s/%s", s->grant.domain, s->app, s->name);
+    slog(s, OA_LOG_INFO, "play");
     hub_subscribe(s->grant.domain, s->app, s->name, &s->sink);
 }
 
@@ -488,13 +492,21 @@ static void on_command(struct session *s, const uint8_t *p, size_t len, uint32_t
 {
     struct amf_value *v = NULL;
     size_t n = 0;
-    int r = amf_decode_all(p, len, &amf_lim, &v, &n);
-    if (r != 0 || n < 2 || !amf_as_string(&v[0]) || v[1].type != AMF_NUMBER) {
+    /*
+     * Arguments in types we do not decode (AMF3, references, typed objects)
+     * end the argument list rather than the session: an unknown command
+     * carrying them is answered like any other, and a known one misses the
+     * arguments it needs and is refused on its own terms.
+     */
+    int r = amf_decode_prefix(p, len, &amf_lim, &v, &n);
+    if (r < 0 || n < 2 || !amf_as_string(&v[0]) || v[1].type != AMF_NUMBER) {
         amf_values_free(v, n);
         session_close(s, OA_LOG_WARN, "malformed command");
         return;
     }
     const char *cmd = amf_as_string(&v[0]);
+    if (r == 1)
+        slog(s, OA_LOG_DEBUG, "command %s: arguments after the %zu-th not decoded", cmd, n);
     double txn = v[1].num;
     const char *arg = n > 3 ? amf_as_string(&v[3]) : NULL;
 
@@ -519,7 +531,8 @@ static void on_command(struct session *s, const uint8_t *p, size_t len, uint32_t
         amf_put_key(&a, "code");
         amf_put_cstring(&a, cmd[2] == 'P' ? "NetStream.Publish.Start" : "NetStream.Play.Start");
         amf_put_key(&a, "description");
-        amf_put_cstring(&a, arg ? arg : "");
+        /* The stream name, echoed; clipped so the reply always fits its buffer. */
+        amf_put_string(&a, arg ? arg : "", arg ? OA_MIN(strlen(arg), 1024) : 0);
         amf_put_object_end(&a);
         send_command(s, 0, &a);
         oa_buf_free(&a);
@@ -672,14 +685,19 @@ static void on_message(struct session *s, struct rtmp_msg *m)
 
 /* ===== input ===== */
 
+/* An acknowledgement counts every byte received, the handshake's C0, C1 and C2 too. */
+#define HANDSHAKE_IN (1 + 2 * RTMP_HANDSHAKE_SIZE)
+
 static void maybe_ack(struct session *s)
 {
     if (!s->peer_ack_window)
         return;
-    if (s->reader.bytes_in - s->acked >= s->peer_ack_window) {
+    uint64_t in = HANDSHAKE_IN + s->reader.bytes_in;
+    if (in - s->acked >= s->peer_ack_window) {
         struct oa_buf b = OA_BUF_INIT(256);
-        s->acked = s->reader.bytes_in;
-        rtmp_write_ack(&b, (uint32_t)oa_cfg.rtmp_chunk_size, (uint32_t)s->reader.bytes_in);
+        s->acked = in;
+        /* The sequence number is 32 bits and wraps (RTMP 5.4.3). */
+        rtmp_write_ack(&b, (uint32_t)oa_cfg.rtmp_chunk_size, (uint32_t)in);
         send_raw(s, &b);
         oa_buf_free(&b);
     }
@@ -734,7 +752,10 @@ static void on_read(struct bufferevent *bev, void *arg)
         evbuffer_drain(in, used);
         if (r < 0) {
             session_close(s, OA_LOG_WARN,
-                          r == OA_ETOOBIG ? "message too large" : "malformed chunk stream");
+                          r == OA_ETOOBIG ? "message too large (rtmp_max_message)"
+                          : r == OA_EBUSY ? "incomplete messages of all connections over "
+                                            "rtmp_partial_max_bytes"
+                                          : "malformed chunk stream");
             return;
         }
         if (r == 1) {
@@ -823,6 +844,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     oa_snprintf(s->peer, sizeof(s->peer), "%s:%d", ip, port);
     s->created_ms = s->last_input_ms = oa_mono_ms();
     rtmp_chunk_reader_init(&s->reader, (uint32_t)oa_cfg.rtmp_max_message);
+    rtmp_chunk_reader_set_pool(&s->reader, &R.partial, (uint64_t)oa_cfg.rtmp_partial_max_bytes);
     outq_init(&s->q, &session_outq_ops, OUTQ_RTMP);
     s->bev = bufferevent_socket_new(oa_loop_base(), fd, BEV_OPT_CLOSE_ON_FREE);
     s->wev = event_new(oa_loop_base(), fd, EV_WRITE | EV_PERSIST, on_writable, s);

@@ -7,7 +7,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { startServer, sleep } from './lib/server.mjs';
 import { publish, probe, streamsOf } from './lib/media.mjs';
-import { rtmpSession, chunk, amf, connectRaw } from './lib/rtmp.mjs';
+import { rtmpSession, chunk, amf, connectRaw, readMessages } from './lib/rtmp.mjs';
 
 let srv;
 before(async () => { srv = await startServer(); });
@@ -143,4 +143,130 @@ test('garbage on the HTTP port gets 4xx or a closed connection', async () => {
     assert.ok(r.status >= 400 && r.status < 500, `${p} -> ${r.status}`);
   }
   await stillServes('after-http');
+});
+
+// The log lines about one client connection, by its local port.
+function linesOf(server, port) {
+  return server.log().split('\n').filter((l) => l.includes(`127.0.0.1:${port}:`) || l.includes(`127.0.0.1:${port} `));
+}
+
+test('a message over rtmp_max_message closes its connection with one log line', async () => {
+  const s2 = await startServer({ args: ['--set', 'rtmp_max_message=65536', '--set', 'rtmp_partial_max_bytes=180000'] });
+  try {
+    const pub = publish(`${s2.rtmp}/live/capped`, { seconds: 8 });
+    await sleep(1000);
+    // Exactly the cap is accepted (a data message nobody asked for is ignored).
+    const ok = await rtmpSession(s2.rtmpPort);
+    ok.write(chunk(5, 18, 0, randomBytes(65536)));
+    // One byte more closes the connection.
+    const big = await rtmpSession(s2.rtmpPort);
+    const bigPort = big.localPort;
+    const closed = new Promise((r) => big.on('close', r));
+    big.write(chunk(5, 18, 0, randomBytes(65537)));
+    await closed;
+    await sleep(300);
+    const lines = linesOf(s2, bigPort).filter((l) => / (warn|error) /.test(l));
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0], /closed: message too large/);
+    assert.ok(!ok.destroyed && ok.readyState === 'open', 'a message of exactly the cap is fine');
+
+    // Incomplete messages of all connections share rtmp_partial_max_bytes:
+    // two connections hold 64 KiB each, a third that would go over is closed.
+    const holders = [];
+    for (let i = 0; i < 3; i++) {
+      const h = await rtmpSession(s2.rtmpPort);
+      const hdr = Buffer.alloc(12);
+      hdr[0] = 5; hdr.writeUIntBE(65536, 4, 3); hdr[7] = 18;
+      h.write(Buffer.concat([hdr, randomBytes(100)]));
+      holders.push({ h, port: h.localPort, closed: new Promise((r) => h.on('close', () => r(true))) });
+      await sleep(200);
+    }
+    assert.equal(await Promise.race([holders[2].closed, sleep(3000).then(() => false)]), true, 'the third is closed');
+    assert.match(linesOf(s2, holders[2].port).join('\n'), /rtmp_partial_max_bytes/);
+    assert.ok(holders[0].h.readyState === 'open' && holders[1].h.readyState === 'open');
+
+    // The publisher and its players carried on.
+    const p = await probe(`${s2.rtmp}/live/capped`, { extra: ['-read_intervals', '%+#5'] });
+    assert.equal(streamsOf(p).v.codec_name, 'h264');
+    const q = await probe(`${s2.http}/live/capped.flv`, { extra: ['-read_intervals', '%+#5'] });
+    assert.equal(streamsOf(q).a.codec_name, 'aac');
+    assert.equal((await pub.done).code, 0);
+    [ok, ...holders.map((x) => x.h)].forEach((s) => s.destroy());
+  } finally {
+    await s2.stop();
+  }
+});
+
+test('a command with AMF3 arguments is answered, not fatal', async () => {
+  const s = await rtmpSession(srv.rtmpPort, 'live', { keepReading: false });
+  const replies = [];
+  readMessages(s, (m) => { if (m.type === 20) replies.push(m.payload); });
+  // An AMF0 "avmplus" switch followed by an AMF3 object, in an unknown command.
+  const body = Buffer.concat([amf('someAmf3Call', 9, null), Buffer.from([0x11, 0x0a, 0x0b, 0x01, 0x01])]);
+  s.write(chunk(3, 20, 0, body));
+  await sleep(500);
+  const err = replies.find((p) => p.includes(Buffer.from('_error')));
+  assert.ok(err, 'the client gets _error');
+  assert.equal(err.readDoubleBE(3 + 6 + 1), 9, 'for its transaction id');
+  assert.equal(s.readyState, 'open');
+  // And the session still works: createStream gets its _result.
+  s.write(chunk(3, 20, 0, amf('createStream', 10, null)));
+  await sleep(300);
+  assert.ok(replies.some((p) => p.includes(Buffer.from('_result')) && p.readDoubleBE(3 + 7 + 1) === 10));
+  s.destroy();
+});
+
+test('a player that never reads cannot pile up metadata', async () => {
+  // Metadata and sequence headers are never dropped, so only their own budget
+  // stops a publisher's big metadata piling up for a player that never reads.
+  const pub = await rtmpSession(srv.rtmpPort, 'live', { keepReading: true });
+  pub.write(chunk(8, 20, 1, amf('publish', 3, null, 'metaflood', 'live')));
+  const player = await rtmpSession(srv.rtmpPort, 'live', { keepReading: false });
+  const playerPort = player.localPort;
+  player.pause();
+  player.write(chunk(8, 20, 1, amf('play', 3, null, 'metaflood')));
+  await sleep(300);
+  const fields = {};
+  for (let i = 0; i < 16; i++) fields[`pad${i}`] = 'x'.repeat(60000);
+  const meta = chunk(4, 18, 1, amf('@setDataFrame', 'onMetaData', fields));
+  for (let i = 0; i < 200; i++) {
+    pub.write(meta);
+    await sleep(10);
+    if (/closed: too many unsent replies and headers/.test(linesOf(srv, playerPort).join('\n'))) break;
+  }
+  await srv.waitLog(new RegExp(`127\\.0\\.0\\.1:${playerPort} .*: closed: too many unsent replies and headers`));
+  assert.ok(!linesOf(srv, pub.localPort).some((l) => / closed: /.test(l)), 'the publisher carries on');
+  pub.destroy();
+  player.destroy();
+  await stillServes('after-meta-flood');
+});
+
+test('HTTP-FLV players count against max_connections', async () => {
+  const s2 = await startServer({ args: ['--set', 'max_connections=3'] });
+  const socks = [];
+  try {
+    const pub = publish(`${s2.rtmp}/live/full`, { seconds: 6 }); // one RTMP connection
+    await sleep(1000);
+    for (let i = 0; i < 2; i++) {
+      const c = net.connect(s2.httpPort, '127.0.0.1');
+      c.on('error', () => {});
+      c.on('data', () => {});
+      c.write('GET /live/full.flv HTTP/1.1\r\nHost: x\r\n\r\n');
+      socks.push(c);
+    }
+    await sleep(500);
+    const r = await fetch(`${s2.http}/live/full.flv`);
+    assert.equal(r.status, 503, 'the fourth connection is refused');
+    const rtmp = await sendAndWaitClose(s2.rtmpPort, Buffer.from([3]), { timeoutMs: 2000 });
+    assert.ok(rtmp, 'so is an RTMP connection');
+    await s2.waitLog(/flv 127\.0\.0\.1 live\/full: refused: too many connections/);
+    socks.forEach((c) => c.destroy());
+    await sleep(500);
+    const p = await probe(`${s2.http}/live/full.flv`, { extra: ['-read_intervals', '%+#5'] });
+    assert.equal(streamsOf(p).v.codec_name, 'h264', 'a slot freed by a player that left is reused');
+    await pub.done;
+  } finally {
+    socks.forEach((c) => c.destroy());
+    await s2.stop();
+  }
 });

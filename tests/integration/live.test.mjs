@@ -311,3 +311,25 @@ test('HTTP players outlast the HTTP idle timeout; idle connections do not', asyn
     await s2.stop();
   }
 });
+
+test('acknowledgements count every byte received, the handshake too', async () => {
+  const s = await rtmpSession(srv.rtmpPort, 'live', { keepReading: false });
+  const acks = [];
+  readMessages(s, (m) => { if (m.type === 3) acks.push(m.payload.readUInt32BE(0)); });
+  // What rtmpSession sent: C0+C1, C2, connect and createStream.
+  const app = 'live';
+  let sent = 1537 + 1536 +
+    chunk(3, 20, 0, amf('connect', 1, { app, tcUrl: `rtmp://127.0.0.1:${srv.rtmpPort}/${app}`, flashVer: 'LNX 9,0,124,2' })).length +
+    chunk(3, 20, 0, amf('createStream', 2, null)).length;
+  // A window that only the very last byte completes: the one acknowledgement
+  // then carries the total, and only if the handshake's bytes are counted.
+  const data = chunk(5, 18, 0, Buffer.alloc(6000));
+  const win = Buffer.alloc(4);
+  const winMsg = () => chunk(2, 5, 0, win);
+  sent += winMsg().length + data.length;
+  win.writeUInt32BE(sent);
+  s.write(Buffer.concat([winMsg(), data]));
+  await sleep(500);
+  assert.deepEqual(acks, [sent]);
+  s.destroy();
+});

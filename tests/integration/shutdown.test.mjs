@@ -25,7 +25,7 @@ test('SIGTERM ends every player cleanly and exits 0', async () => {
   const srv = await startServer();
   const pub = publish(`${srv.rtmp}/live/bye`, { seconds: 60 });
   try {
-    await srv.waitLog(/publish live.test.onair\/live\/bye/);
+    await srv.waitLog(/live.test.onair\/live\/bye: publish/);
     await sleep(1000);
     const flv = flvPlayer(`${srv.http}/live/bye.flv`);
     const raw = await rtmpSession(srv.rtmpPort, 'live', { keepReading: false });
@@ -50,7 +50,7 @@ test('SIGTERM ends every player cleanly and exits 0', async () => {
     assert.equal(await rawEnded, true, 'the server closed the RTMP connection');
     assert.ok(statuses.includes('NetStream.Play.UnpublishNotify'), statuses.join());
     assert.equal(statuses[statuses.length - 1], 'NetStream.Play.Stop', statuses.join());
-    assert.match(srv.log(), /unpublish live.test.onair\/live\/bye/);
+    assert.match(srv.log(), /live.test.onair\/live\/bye: unpublish/);
   } finally {
     pub.proc.kill('SIGKILL');
     if (srv.alive()) await srv.kill9();
@@ -68,7 +68,7 @@ test('a second signal ends a shutdown that is still draining', async () => {
   });
   let stuck;
   try {
-    await srv.waitLog(/publish live.test.onair\/live\/stuck/);
+    await srv.waitLog(/live.test.onair\/live\/stuck: publish/);
     stuck = net.connect(srv.httpPort, '127.0.0.1');
     stuck.on('error', () => {});
     stuck.write('GET /live/stuck.flv HTTP/1.1\r\nHost: x\r\n\r\n');
