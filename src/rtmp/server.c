@@ -214,7 +214,7 @@ static void flush(struct outq *q)
     }
     set_write_event(s, false);
     if (s->close_after_flush)
-        session_close(s, OA_LOG_INFO, "closed");
+        session_close(s, OA_LOG_DEBUG, "closed"); /* close_after_flush() logged why */
 }
 
 static void on_writable(evutil_socket_t fd, short what, void *arg)
@@ -868,7 +868,7 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
         next = s->next;
         if (s->close_after_flush) {
             if (now > s->close_deadline_ms)
-                session_close(s, OA_LOG_INFO, "closed");
+                session_close(s, OA_LOG_INFO, "last messages not taken in time");
         } else if (s->role == ROLE_NONE && now - s->created_ms > oa_cfg.rtmp_handshake_timeout_ms) {
             session_close(s, OA_LOG_INFO, "no publish or play in time");
         } else if (s->role == ROLE_PUBLISH &&
