@@ -181,7 +181,7 @@ test('live inputs from another server (RTMP, HTTP-FLV, HLS) and a same-server on
 
   // The remote ones are network clients of the other server ...
   const rlog = remote.log();
-  assert.match(rlog, /play live\.test\.onair\/live\/red\b/);
+  assert.match(rlog, /live\.test\.onair\/live\/red: play/);
   assert.match(rlog, /live\.test\.onair\/live\/green: play/);
   assert.match(srv.log(), /studio input RV03 \(http:\/\/127\.0\.0\.1:\d+\/live\/blue\.m3u8\): connected/);
   // ... the local one is not a client of this server at all.
