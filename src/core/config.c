@@ -74,6 +74,7 @@ static const struct setting settings[] = {
     I(record_thread_queue_bytes, 536870912, 1048576, 2147483647, "bytes all recordings of one writer thread may queue"),
     I(record_fault_write_delay_ms, 0, 0, 10000, "testing: delay each recorded packet's write (a slow disk)"),
     I(record_fsync_ms, 2000, 0, 600000, "recordings are fsync'ed this often (0: only when finished)"),
+    S(record_fault_abort, "", "testing: SIGKILL the process at this recording step (point[:n], docs/api.md)"),
     I(studio_black_after_ms, 3000, 100, 600000, "a stalled studio input holds its last frame this long, then shows black"),
     I(studio_x264_threads, 0, 0, 64, "x264 threads per studio scene (0: automatic)"),
     S(studio_x264_preset, "veryfast", "x264 preset for studio scenes"),

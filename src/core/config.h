@@ -57,6 +57,7 @@ struct oa_config {
     int record_thread_queue_bytes;
     int record_fault_write_delay_ms;
     int record_fsync_ms;
+    char record_fault_abort[64];
     /* studio */
     int studio_black_after_ms;
     int studio_x264_threads;

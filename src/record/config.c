@@ -96,6 +96,8 @@ static const char *const migrations[] = {
     " description TEXT NOT NULL DEFAULT '',"
     " notify_ms INTEGER NOT NULL);"
     "CREATE INDEX record_notify_records_domain ON record_notify_records (domain, notify_ms);",
+    /* The name a finishing file is getting (finish.h), so a crash mid-rename is resolved. */
+    "ALTER TABLE record_files ADD COLUMN final_object TEXT NOT NULL DEFAULT '';",
 };
 
 int rec_store_migrate(void)

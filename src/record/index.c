@@ -7,7 +7,7 @@
 #define FILE_COLUMNS                                                                               \
     "record_id, kind, state, account_id, domain, app, stream, format, oss_endpoint, oss_bucket, "  \
     "oss_object, object_prefix, seq, start_ms, end_ms, duration, width, height, size, push_args, " \
-    "created"
+    "created, final_object"
 
 static void text(sqlite3_stmt *st, int col, const char *s)
 {
@@ -38,12 +38,13 @@ static void row_to_file(sqlite3_stmt *st, struct rec_file *f)
     f->size = sqlite3_column_int64(st, 18);
     oa_strlcpy(f->push_args, db_col_text(st, 19), sizeof(f->push_args));
     f->created = sqlite3_column_int64(st, 20);
+    oa_strlcpy(f->final_object, db_col_text(st, 21), sizeof(f->final_object));
 }
 
 int rec_index_insert(const struct rec_file *f)
 {
     sqlite3_stmt *st = db_prepare("INSERT INTO record_files (" FILE_COLUMNS ") VALUES (?, ?, ?, ?, "
-                                  "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                                  "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st)
         return OA_EDB;
     text(st, 1, f->record_id);
@@ -67,17 +68,17 @@ int rec_index_insert(const struct rec_file *f)
     sqlite3_bind_int64(st, 19, f->size);
     text(st, 20, f->push_args[0] ? f->push_args : "{}");
     sqlite3_bind_int64(st, 21, f->created);
+    text(st, 22, f->final_object);
     return db_step_done(st);
 }
 
-int rec_index_finish(const struct rec_file *f)
+/* Sets a file's state, one of its names and its measurements. */
+static int update_file(const char *sql, const char *name, const struct rec_file *f)
 {
-    sqlite3_stmt *st = db_prepare("UPDATE record_files SET state = 'done', oss_object = ?, "
-                                  "start_ms = ?, end_ms = ?, duration = ?, width = ?, height = ?, "
-                                  "size = ? WHERE record_id = ?");
+    sqlite3_stmt *st = db_prepare(sql);
     if (!st)
         return OA_EDB;
-    text(st, 1, f->object);
+    text(st, 1, name);
     sqlite3_bind_int64(st, 2, f->start_ms);
     sqlite3_bind_int64(st, 3, f->end_ms);
     sqlite3_bind_double(st, 4, f->duration);
@@ -86,6 +87,22 @@ int rec_index_finish(const struct rec_file *f)
     sqlite3_bind_int64(st, 7, f->size);
     text(st, 8, f->record_id);
     return db_step_done(st);
+}
+
+int rec_index_finishing(const struct rec_file *f)
+{
+    return update_file("UPDATE record_files SET state = 'finishing', final_object = ?, "
+                       "start_ms = ?, end_ms = ?, duration = ?, width = ?, height = ?, size = ? "
+                       "WHERE record_id = ?",
+                       f->final_object, f);
+}
+
+int rec_index_finish(const struct rec_file *f)
+{
+    return update_file("UPDATE record_files SET state = 'done', final_object = '', oss_object = ?, "
+                       "start_ms = ?, end_ms = ?, duration = ?, width = ?, height = ?, size = ? "
+                       "WHERE record_id = ?",
+                       f->object, f);
 }
 
 int rec_index_get(const char *record_id, struct rec_file *out)
@@ -177,7 +194,8 @@ int rec_index_find_object(const char *bucket, const char *object, struct rec_fil
 int rec_index_foreach_recording(void (*fn)(const struct rec_file *f, void *arg), void *arg)
 {
     sqlite3_stmt *st = db_prepare("SELECT " FILE_COLUMNS
-                                  " FROM record_files WHERE state = 'recording' ORDER BY id");
+                                  " FROM record_files WHERE state IN ('recording', 'finishing') "
+                                  "ORDER BY id");
     if (!st)
         return OA_EDB;
     while (sqlite3_step(st) == SQLITE_ROW) {

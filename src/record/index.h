@@ -3,12 +3,15 @@
  * per index playlist made by CreateLiveStreamRecordIndexFiles), one row per
  * TS slice of an m3u8 recording.
  *
- * A file's row is written when the file is opened, in state "recording",
- * under its temporary object name; when it is finished the row gets its
- * final name, real end time, duration and picture size and the state
- * "done". Rows still "recording" at startup are the files a crash
- * interrupted (see recover.h). Slices are rows from the moment they are
- * opened ("open"), so an interrupted slice can be repaired too.
+ * A file's row is written before its object is created, in state
+ * "recording", under the temporary object name. When the file is complete
+ * the row becomes "finishing" with its measurements and the final name it
+ * is about to get (final_object), and once the object has that name the
+ * row is "done" (oss_object = the final name). So at every moment the row
+ * names what is on disk, or what recovery needs to finish the job: rows
+ * not "done" at startup are the files a crash interrupted (see recover.h).
+ * Slices are rows before their objects exist ("open"), so an interrupted
+ * slice can be repaired too.
  *
  * Event-loop thread only.
  */
@@ -21,13 +24,14 @@
 struct rec_file {
     char record_id[37];
     char kind[8];   /* "file" or "index" */
-    char state[12]; /* "recording" or "done" */
+    char state[12]; /* "recording", "finishing" or "done" */
     int64_t account_id;
     char domain[256], app[256], stream[256];
     char format[8];
     char endpoint[256], bucket[64];
-    char object[REC_OBJECT_MAX];
-    char object_prefix[REC_TMPL_MAX]; /* the template, to name a recovered file */
+    char object[REC_OBJECT_MAX];       /* where the object is now */
+    char final_object[REC_OBJECT_MAX]; /* "finishing": the name it is getting */
+    char object_prefix[REC_TMPL_MAX];  /* the template, to name a recovered file */
     int64_t seq;
     int64_t start_ms, end_ms; /* wall clock */
     double duration;          /* seconds */
@@ -52,7 +56,9 @@ struct rec_slice {
 };
 
 int rec_index_insert(const struct rec_file *f);
-/* Marks a file done with its final name and measurements. */
+/* Marks a file "finishing": its final_object and measurements. */
+int rec_index_finishing(const struct rec_file *f);
+/* Marks a file done with its final name (f->object) and measurements. */
 int rec_index_finish(const struct rec_file *f);
 /* 0, OA_ENOTFOUND or OA_EDB. */
 int rec_index_get(const char *record_id, struct rec_file *out);
@@ -68,7 +74,7 @@ int rec_index_list(const char *domain, const char *app, const char *stream, cons
                    void (*fn)(const struct rec_file *f, void *arg), void *arg, int *total);
 /* The row (any kind) that names bucket/object; 0, OA_ENOTFOUND or OA_EDB. */
 int rec_index_find_object(const char *bucket, const char *object, struct rec_file *out);
-/* Calls fn for every file still "recording" (crash recovery). */
+/* Calls fn for every file still "recording" or "finishing" (crash recovery). */
 int rec_index_foreach_recording(void (*fn)(const struct rec_file *f, void *arg), void *arg);
 /* The largest file sequence number of a stream and format; -1 if none. */
 int64_t rec_index_max_seq(const char *domain, const char *app, const char *stream,

@@ -18,6 +18,8 @@
 #include "http/client.h"
 #include "hub/hub.h"
 #include "record/config.h"
+#include "record/fault.h"
+#include "record/finish.h"
 #include "record/index.h"
 #include "record/notify.h"
 #include "record/recover.h"
@@ -446,31 +448,50 @@ bool recorder_active(const char *domain, const char *app, const char *stream)
     char key[768];
     oa_snprintf(key, sizeof(key), "%s/%s/%s", domain, app, stream);
     struct task *t = oa_map_get(&R.tasks, key);
-    return t && t->state != T_PENDING;
+    return t && (t->state == T_RECORDING || t->state == T_PAUSED);
 }
 
 /* ---- writer events ------------------------------------------------------------ */
 
+/*
+ * Writer events, in the order the writers posted them. Every open is
+ * answered (rec_writer_ack): the writer creates the object only after its
+ * row is in the index.
+ */
 static void on_wevent(struct rec_wevent *ev)
 {
     const struct rec_file *f = &ev->file;
     switch (ev->kind) {
-    case RW_FILE_OPEN:
-        rec_index_insert(f);
+    case RW_FILE_OPEN: {
+        bool ok = rec_index_insert(f) == 0;
+        if (!ok)
+            oa_log(OA_LOG_ERROR, "record: %s/%s/%s: cannot index a new %s file; not recording it",
+                   f->domain, f->app, f->stream, f->format);
+        else
+            rec_fault("file_row");
+        rec_writer_ack(ev, ok);
         break;
-    case RW_FILE_DONE:
-        rec_index_finish(f);
-        oa_log(OA_LOG_INFO,
-               "record: %s/%s/%s: %s file %s/%s done: %.3f s, %llu video + %llu audio frames",
-               f->domain, f->app, f->stream, f->format, f->bucket, f->object, f->duration,
-               (unsigned long long)ev->video_frames, (unsigned long long)ev->audio_frames);
-        rec_notify_file(f);
+    }
+    case RW_FILE_FINISH:
+        rec_finish_begin(f, ev->playlist, ev->playlist_len, ev->video_frames, ev->audio_frames,
+                         false);
+        ev->playlist = NULL;
         break;
-    case RW_SLICE_OPEN:
-        rec_slice_insert(&ev->slice);
+    case RW_SLICE_OPEN: {
+        bool ok = rec_slice_insert(&ev->slice) == 0;
+        if (!ok)
+            oa_log(OA_LOG_ERROR, "record: %s/%s/%s: cannot index a new slice; the file ends",
+                   ev->slice.domain, ev->slice.app, ev->slice.stream);
+        else
+            rec_fault("slice_row");
+        rec_writer_ack(ev, ok);
         break;
+    }
     case RW_SLICE_DONE:
         rec_slice_finish(ev->slice.file_record_id, ev->slice.object, ev->slice.duration);
+        break;
+    case RW_SLICE_DROP:
+        rec_slice_delete(ev->slice.file_record_id, ev->slice.object);
         break;
     case RW_ERROR:
         oa_log(OA_LOG_WARN, "record: %s/%s/%s: %s", f->domain, f->app, f->stream, ev->message);
@@ -479,7 +500,7 @@ static void on_wevent(struct rec_wevent *ev)
                               ev->message);
         break;
     }
-    oa_free(ev);
+    rec_wevent_free(ev);
 }
 
 /* ---- lifecycle ---------------------------------------------------------------- */
@@ -493,6 +514,7 @@ int recorder_init(void)
         return r;
     oa_map_init(&R.tasks);
     oa_map_init(&R.seqs);
+    rec_fault_init();
     if ((r = rec_writers_start(oa_cfg.record_threads, on_wevent)) != 0)
         return r;
     if ((r = http_client_init()) != 0)

@@ -1,7 +1,8 @@
 /*
  * recover.c - crash recovery of recordings (see recover.h): rows are read
- * on the loop, files are repaired on worker threads, results are written
- * back on the loop.
+ * on the loop, files are repaired and measured on worker threads, and the
+ * results go back to the loop, which hands each file to finish.h for its
+ * final name - the same path a file finished normally takes.
  */
 #include "recover.h"
 #include "core/alloc.h"
@@ -11,6 +12,7 @@
 #include "core/util.h"
 #include "core/worker.h"
 #include "record/config.h"
+#include "record/finish.h"
 #include "record/index.h"
 #include "record/m3u8.h"
 #include "record/notify.h"
@@ -31,7 +33,9 @@ struct job {
     struct rec_file f;
     struct job_slice *slices;
     size_t nslices, cap;
-    bool removed; /* nothing playable: object and row deleted */
+    bool removed;      /* nothing playable: object and row deleted */
+    uint8_t *playlist; /* m3u8: the VOD playlist for f.final_object */
+    size_t playlist_len;
 };
 
 int rec_probe_file(const char *path, struct rec_probe *out)
@@ -192,30 +196,61 @@ static void repair_m3u8(struct job *j)
     }
 }
 
+static bool exists(const char *bucket, const char *object)
+{
+    uint64_t size;
+    return storage()->size(bucket, object, &size) == 0;
+}
+
+/*
+ * Worker thread. A "recording" row: the file is cut back to what plays,
+ * measured and given a free final name. A "finishing" row was complete and
+ * measured; only its final step is missing (finish.h decides whether the
+ * rename happened). m3u8: the open slice is repaired and the VOD playlist
+ * built for the final name - the recorded one if there is one, since a
+ * playlist may already stand under it.
+ */
 static void repair(void *arg)
 {
     struct job *j = arg;
     struct rec_file *f = &j->f;
     bool m3u8 = strcmp(f->format, "m3u8") == 0;
-    if (m3u8)
+    bool finishing = strcmp(f->state, "finishing") == 0 && f->final_object[0];
+    if (m3u8) {
+        struct rec_file row = *f;
         repair_m3u8(j);
-    else
+        if (finishing && j->removed)
+            storage()->remove(f->bucket, f->final_object);
+        if (finishing && !j->removed) {
+            /* Keep what the writer measured; the slices are the same. */
+            f->duration = row.duration;
+            f->width = row.width ? row.width : f->width;
+            f->height = row.height ? row.height : f->height;
+        }
+    } else if (finishing) {
+        if (!exists(f->bucket, f->object) && !exists(f->bucket, f->final_object))
+            j->removed = true;
+        return; /* finish.h completes or recognises the rename */
+    } else {
         repair_single(j);
+    }
     if (j->removed)
         return;
-    f->end_ms = f->start_ms + (int64_t)(f->duration * 1000.0 + 0.5);
-    struct rec_tmpl_vars v = {f->app,      f->stream, f->seq,
-                              f->start_ms, f->end_ms, f->start_ms / 1000};
-    char final[REC_OBJECT_MAX], temp[REC_OBJECT_MAX];
-    oa_strlcpy(temp, f->object, sizeof(temp));
-    if (rec_object_name(f->object_prefix[0] ? f->object_prefix : REC_DEFAULT_OBJECT_PREFIX, &v,
-                        f->format, final, sizeof(final)) != 0)
-        oa_strlcpy(final, temp, sizeof(final));
-    if (!m3u8) {
-        if (rec_rename_free(f->bucket, temp, final, f->format, f->object, sizeof(f->object)))
-            oa_strlcpy(f->object, temp, sizeof(f->object));
-        return;
+    if (!finishing)
+        f->end_ms = f->start_ms + (int64_t)(f->duration * 1000.0 + 0.5);
+    if (!(m3u8 && finishing)) {
+        struct rec_tmpl_vars v = {f->app,      f->stream, f->seq,
+                                  f->start_ms, f->end_ms, f->start_ms / 1000};
+        char final[REC_OBJECT_MAX];
+        const char *ext = m3u8 ? "m3u8" : f->format;
+        if (rec_object_name(f->object_prefix[0] ? f->object_prefix : REC_DEFAULT_OBJECT_PREFIX, &v,
+                            ext, final, sizeof(final)) != 0 ||
+            strcmp(final, f->object) == 0 ||
+            rec_free_name(f->bucket, final, ext, f->final_object, sizeof(f->final_object)) != 0)
+            oa_strlcpy(f->final_object, f->object, sizeof(f->final_object));
     }
+    if (!m3u8)
+        return;
     struct rec_m3u8_entry *e = oa_calloc(j->nslices + 1, sizeof(*e));
     size_t n = 0;
     for (size_t i = 0; i < j->nslices; i++) {
@@ -223,16 +258,14 @@ static void repair(void *arg)
             e[n++] = (struct rec_m3u8_entry){j->slices[i].s.object, j->slices[i].s.duration,
                                              j->slices[i].s.discontinuity};
     }
-    if (rec_free_name(f->bucket, final, "m3u8", f->object, sizeof(f->object)) != 0)
-        oa_strlcpy(f->object, temp, sizeof(f->object));
     struct oa_buf b = OA_BUF_INIT(16u << 20);
-    if (rec_m3u8_build(f->object, e, n, true, &b) == 0 &&
-        storage()->put(f->bucket, f->object, b.data, b.len) == 0 && strcmp(temp, f->object) != 0)
-        storage()->remove(f->bucket, temp);
+    if (rec_m3u8_build(f->final_object, e, n, true, &b) == 0)
+        j->playlist = oa_buf_steal(&b, &j->playlist_len);
     oa_buf_free(&b);
     oa_free(e);
 }
 
+/* Loop thread: slice rows updated, then the file's final step (finish.h). */
 static void repaired(void *arg)
 {
     struct job *j = arg;
@@ -250,12 +283,10 @@ static void repaired(void *arg)
             else if (js->changed)
                 rec_slice_finish(f->record_id, js->s.object, js->s.duration);
         }
-        oa_strlcpy(f->state, "done", sizeof(f->state));
-        rec_index_finish(f);
-        oa_log(OA_LOG_INFO, "record: %s/%s/%s: recovered interrupted %s file %s (%.3f s)",
-               f->domain, f->app, f->stream, f->format, f->object, f->duration);
-        rec_notify_file(f);
+        rec_finish_begin(f, j->playlist, j->playlist_len, 0, 0, true);
+        j->playlist = NULL;
     }
+    oa_free(j->playlist);
     oa_free(j->slices);
     oa_free(j);
 }

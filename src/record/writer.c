@@ -10,6 +10,18 @@
  * then each packet's own FLV bytes behind a rewritten tag header); MP4 and
  * MPEG-TS go through media/mux.h. The writer threads are the only code that
  * touches a recording's file.
+ *
+ * A file or slice starts in memory: its bytes collect in the file's buffer
+ * until the loop has answered its RW_*_OPEN event (an atomic the loop sets,
+ * with a broadcast on one condition variable), and the first flush after a
+ * yes creates the object. Only finishing an object waits for the answer;
+ * the loop gives it within a turn, and during shutdown rec_writers_stop()
+ * runs the posted events itself.
+ *
+ * A new file's first keyframe is held with the packets that follow it
+ * ("settling") until an audio frame at or after its timestamp arrives, or
+ * SETTLE_MS of video: audio interleaved late is then written before the
+ * keyframe, and the file's earliest frame is its timestamp 0.
  */
 #include "writer.h"
 #include "core/alloc.h"
@@ -22,6 +34,7 @@
 #include "core/util.h"
 #include "media/avc.h"
 #include "media/mux.h"
+#include "record/fault.h"
 #include "record/m3u8.h"
 #include "record/storage.h"
 #include "record/tmpl.h"
@@ -37,6 +50,7 @@
 #define NAME_TRIES 100
 #define PLAYLIST_MAX (16u << 20)
 #define IDLE_WAKE_MS 200
+#define SETTLE_MS 500
 
 enum item_kind { IT_PACKET, IT_OPEN, IT_CUT, IT_PAUSE, IT_CLOSE };
 
@@ -55,7 +69,7 @@ struct wslice {
     bool discontinuity;
 };
 
-/* Audio that arrived before the first keyframe: it opens the file with it. */
+/* A packet waiting for its file: audio before a keyframe, or a settling file's frames. */
 struct held {
     struct packet *pkt;
     int64_t wall;
@@ -67,9 +81,13 @@ struct held {
 struct wfile {
     struct rec_writer *w;
     struct rec_format cfg;
-    bool open;
+    bool open;                  /* a file is being written */
+    bool settling;              /* the held packets open the file when settled() */
+    int64_t settle_ts;          /* the held keyframe's timestamp */
     struct rec_file row;        /* the index row: record_id, names, times */
-    struct storage_writer *out; /* the file, or the current slice for m3u8 */
+    _Atomic int row_ack;        /* the loop's answer to RW_FILE_OPEN: 1 yes, -1 no, 0 not yet */
+    struct storage_writer *out; /* the file, or the current slice; NULL until created */
+    int out_err;                /* the object could not be created */
     struct oa_buf buf;
     int64_t last_sync_ms;
     bool dirty;
@@ -81,14 +99,16 @@ struct wfile {
     int64_t last_wall;
     bool cut_requested;  /* restart, or new headers for MP4 */
     bool newrun_pending; /* new headers for m3u8: a new mux and slice */
+    bool hdr_cut;        /* the pending cut or run is for new headers: audio waits for it */
     bool waiting_key;    /* after an interruption: start again on a keyframe */
     int64_t retry_after; /* monotonic ms: after an open failure */
     int err;
-    bool playlist_put;
     struct held *held;
     size_t nheld;
     /* m3u8 */
     struct rec_slice slice;
+    _Atomic int slice_ack; /* the answer to RW_SLICE_OPEN */
+    bool slice_live;       /* a slice is announced and not finished */
     int64_t slice_first_abs;
     struct wslice *slices;
     size_t nslices, capslices;
@@ -115,6 +135,7 @@ struct wthread {
     struct item *head, *tail; /* shared FIFO */
     bool stopping;
     bool waiting;
+    _Atomic bool exited;
     _Atomic int64_t queued_bytes;
     struct item *phead, *ptail; /* loop side, handed over at turn end */
     struct rec_writer *recs;    /* writer side */
@@ -127,6 +148,10 @@ static struct {
     bool started;
     int stall_ms; /* fault injection: a slow disk (record_fault_write_delay_ms per packet) */
 } WR;
+
+/* The loop's answers to opens: rare waits, so one condition variable for all threads. */
+static pthread_mutex_t ack_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ack_cv = PTHREAD_COND_INITIALIZER;
 
 /* ===== pure helpers ===== */
 
@@ -206,13 +231,78 @@ static void post_error(struct rec_writer *w, struct wfile *f, const char *what, 
     post(ev);
 }
 
+void rec_writer_ack(struct rec_wevent *ev, bool ok)
+{
+    if (!ev->ack)
+        return;
+    pthread_mutex_lock(&ack_mu);
+    atomic_store(ev->ack, ok ? 1 : -1);
+    pthread_cond_broadcast(&ack_cv);
+    pthread_mutex_unlock(&ack_mu);
+    /* The writer may reuse the slot from here on. */
+    ev->ack = NULL;
+}
+
+void rec_wevent_free(struct rec_wevent *ev)
+{
+    if (!ev)
+        return;
+    rec_writer_ack(ev, false);
+    oa_free(ev->playlist);
+    oa_free(ev);
+}
+
+/* Waits for the loop's answer to an open (writer thread); 1 or -1. */
+static int wait_ack(_Atomic int *a)
+{
+    int v = atomic_load(a);
+    if (v)
+        return v;
+    pthread_mutex_lock(&ack_mu);
+    while ((v = atomic_load(a)) == 0)
+        pthread_cond_wait(&ack_cv, &ack_mu);
+    pthread_mutex_unlock(&ack_mu);
+    return v;
+}
+
 /* ===== output buffering ===== */
+
+/*
+ * The file's (or the current slice's) object, created at the first call
+ * after the loop has its row: 1 ready, 0 not yet (the bytes wait in memory),
+ * or the error that makes the object impossible.
+ */
+static int out_ready(struct wfile *f)
+{
+    if (f->out)
+        return 1;
+    if (f->out_err)
+        return f->out_err;
+    bool m3u8 = f->cfg.fmt == REC_M3U8;
+    int a = atomic_load(&f->row_ack), b = m3u8 ? atomic_load(&f->slice_ack) : 1;
+    if (a < 0 || b < 0)
+        return f->out_err = OA_EDB;
+    if (!a || !b)
+        return 0;
+    const char *object = m3u8 ? f->slice.object : f->row.object;
+    int r = storage()->open(f->w->p.bucket, object, &f->out);
+    if (r) {
+        f->out = NULL;
+        post_error(f->w, f, m3u8 ? "cannot create slice" : "cannot create", r);
+        return f->out_err = r;
+    }
+    rec_fault(m3u8 ? "slice_create" : "file_create");
+    return 1;
+}
 
 static int out_flush(struct wfile *f)
 {
-    if (f->err || !f->buf.len || !f->out)
+    if (f->err || !f->buf.len)
         return f->err;
-    int r = storage()->write(f->out, f->buf.data, f->buf.len);
+    int r = out_ready(f);
+    if (r <= 0)
+        return r ? (f->err = r) : 0;
+    r = storage()->write(f->out, f->buf.data, f->buf.len);
     oa_buf_reset(&f->buf);
     if (r)
         f->err = r;
@@ -223,13 +313,11 @@ static int out_append(struct wfile *f, const void *p, size_t n)
 {
     if (f->err)
         return f->err;
-    if (!f->out)
-        return f->err = OA_EINVAL; /* a slice that could not be opened */
     if (f->buf.len + n > OUT_FLUSH_BYTES && out_flush(f))
         return f->err;
     f->row.size += (int64_t)n;
     f->dirty = true;
-    if (n >= OUT_FLUSH_BYTES) {
+    if (n >= OUT_FLUSH_BYTES && !f->buf.len && f->out) {
         int r = storage()->write(f->out, p, n);
         return r ? (f->err = r) : 0;
     }
@@ -249,10 +337,19 @@ static int out_sync(struct wfile *f)
         r = storage()->sync(f->out);
         if (r)
             f->err = r;
+        f->dirty = false;
     }
-    f->dirty = false;
     f->last_sync_ms = oa_mono_ms();
     return r;
+}
+
+/* Before an object is finished: waits for its row, then writes out every buffered byte. */
+static int out_complete(struct wfile *f)
+{
+    wait_ack(&f->row_ack);
+    if (f->cfg.fmt == REC_M3U8 && f->slice_live)
+        wait_ack(&f->slice_ack);
+    return out_flush(f);
 }
 
 /* ===== naming ===== */
@@ -285,27 +382,6 @@ int rec_free_name(const char *bucket, const char *name, const char *ext, char *o
     return 0;
 }
 
-int rec_rename_free(const char *bucket, const char *from, const char *name, const char *ext,
-                    char *out, size_t outlen)
-{
-    char target[REC_OBJECT_MAX];
-    oa_strlcpy(target, name, sizeof(target));
-    if (strcmp(name, from) == 0) {
-        oa_strlcpy(out, from, outlen);
-        return 0;
-    }
-    for (int i = 1; i <= NAME_TRIES; i++) {
-        int r = storage()->rename(bucket, from, target);
-        if (r == 0) {
-            oa_strlcpy(out, target, outlen);
-            return 0;
-        }
-        if (r != OA_EEXIST || name_suffixed(name, ext, i, target, sizeof(target)))
-            return r;
-    }
-    return OA_EEXIST;
-}
-
 /* Appends pkt as an FLV tag at ts; metadata goes out patched (rec_flv_meta_patch). */
 static int flv_tag(struct wfile *f, const struct packet *pkt, uint32_t ts)
 {
@@ -334,21 +410,29 @@ static int64_t frame_ms(const struct wfile *f)
 
 /* ===== m3u8 slices and playlists ===== */
 
-static int playlist_put(struct rec_writer *w, struct wfile *f, const char *object, bool ended)
+static int playlist_build(struct wfile *f, const char *object, bool ended, struct oa_buf *b)
 {
     struct rec_m3u8_entry *e = oa_calloc(f->nslices ? f->nslices : 1, sizeof(*e));
     for (size_t i = 0; i < f->nslices; i++)
         e[i] = (struct rec_m3u8_entry){f->slices[i].object, f->slices[i].duration,
                                        f->slices[i].discontinuity};
-    struct oa_buf b = OA_BUF_INIT(PLAYLIST_MAX);
-    int r = rec_m3u8_build(object, e, f->nslices, ended, &b);
+    int r = rec_m3u8_build(object, e, f->nslices, ended, b);
     oa_free(e);
+    return r;
+}
+
+/* The live (EVENT) playlist under the temporary name, after every finished slice. */
+static int playlist_put(struct rec_writer *w, struct wfile *f)
+{
+    struct oa_buf b = OA_BUF_INIT(PLAYLIST_MAX);
+    int r = playlist_build(f, f->row.object, false, &b);
     if (!r)
-        r = storage()->put(w->p.bucket, object, b.data, b.len);
+        r = storage()->put(w->p.bucket, f->row.object, b.data, b.len);
     oa_buf_free(&b);
     return r;
 }
 
+/* Starts a slice at pkt: named and announced now, created once the loop has its row. */
 static int slice_open(struct rec_writer *w, struct wfile *f, const struct packet *pkt, int64_t wall,
                       bool discontinuity)
 {
@@ -357,11 +441,9 @@ static int slice_open(struct rec_writer *w, struct wfile *f, const struct packet
     s->seq = atomic_fetch_add(&w->p.seq->slice, 1);
     struct rec_tmpl_vars v = {w->p.app, w->p.stream, s->seq, wall, -1, wall / 1000};
     int r = rec_object_name(f->cfg.slice_prefix, &v, "ts", s->object, sizeof(s->object));
-    if (!r)
-        r = storage()->open(w->p.bucket, s->object, &f->out);
     if (r) {
-        post_error(w, f, "cannot create slice", r);
-        return r;
+        post_error(w, f, "cannot name the slice", r);
+        return f->err = r;
     }
     oa_strlcpy(s->file_record_id, f->row.record_id, sizeof(s->file_record_id));
     s->account_id = w->p.account_id;
@@ -374,29 +456,42 @@ static int slice_open(struct rec_writer *w, struct wfile *f, const struct packet
     s->discontinuity = discontinuity;
     oa_strlcpy(s->state, "open", sizeof(s->state));
     f->slice_first_abs = pkt->ts;
-    f->err = 0;
+    f->out = NULL;
+    f->out_err = 0;
     f->dirty = false;
     f->last_sync_ms = oa_mono_ms();
-    return 0;
-}
-
-static void slice_announce(struct rec_writer *w, struct wfile *f)
-{
+    atomic_store(&f->slice_ack, 0);
+    f->slice_live = true;
     struct rec_wevent *ev = event_new(w, RW_SLICE_OPEN);
-    ev->slice = f->slice;
+    ev->slice = *s;
+    ev->ack = &f->slice_ack;
     post(ev);
+    return 0;
 }
 
 /* Finishes the open slice; next_abs is the next slice's first timestamp, or -1 at the end. */
 static int slice_finish(struct rec_writer *w, struct wfile *f, int64_t next_abs)
 {
-    if (!f->out)
-        return 0; /* the next slice could not be opened: nothing to finish */
-    int r = out_flush(f);
-    int r2 = storage()->finish(f->out);
-    f->out = NULL;
-    if (!r)
-        r = r2;
+    if (!f->slice_live)
+        return 0;
+    int r = out_complete(f);
+    f->slice_live = false;
+    bool created = f->out != NULL;
+    if (f->out) {
+        int r2 = storage()->finish(f->out);
+        f->out = NULL;
+        if (!r)
+            r = r2;
+    }
+    if (!created) {
+        /* Nothing of it reached the disk: its row goes, no playlist names it. */
+        if (atomic_load(&f->slice_ack) > 0) {
+            struct rec_wevent *ev = event_new(w, RW_SLICE_DROP);
+            ev->slice = f->slice;
+            post(ev);
+        }
+        return r;
+    }
     int64_t end = next_abs >= 0 ? next_abs : f->last_abs + frame_ms(f);
     f->slice.duration = (double)OA_MAX(end - f->slice_first_abs, 1) / 1000.0;
     oa_strlcpy(f->slice.state, "done", sizeof(f->slice.state));
@@ -429,17 +524,21 @@ static int slice_cut(struct rec_writer *w, struct wfile *f, const struct packet 
     int r2 = slice_finish(w, f, pkt->ts);
     if (!r)
         r = r2;
-    int r3 = playlist_put(w, f, f->row.object, false);
-    if (r3)
-        post_error(w, f, "cannot write playlist", r3);
-    f->playlist_put = f->playlist_put || !r3;
+    if (f->nslices) {
+        int r3 = playlist_put(w, f);
+        if (r3)
+            post_error(w, f, "cannot write playlist", r3);
+    }
     f->newrun_pending = false;
     if (r)
-        return r;
+        return f->err = r;
     if ((r = slice_open(w, f, pkt, wall, newrun)) != 0)
         return r;
-    slice_announce(w, f);
-    return newrun ? open_mux(w, f) : 0;
+    if (newrun && (r = open_mux(w, f)) != 0) {
+        post_error(w, f, "cannot start the muxer for the new codec headers", r);
+        f->err = r;
+    }
+    return r;
 }
 
 /* ===== files ===== */
@@ -455,13 +554,40 @@ static void hold(struct wfile *f, struct packet *pkt, int64_t wall)
 {
     if (!f->held)
         f->held = oa_calloc(HELD_MAX, sizeof(*f->held));
-    /* Bounded: a stream whose keyframe never comes keeps only its latest audio. */
-    while (f->nheld &&
+    /*
+     * Bounded: a stream whose keyframe never comes keeps only its latest
+     * audio. A settling file is never cut short here: settled() ends it
+     * before the list is full.
+     */
+    while (!f->settling && f->nheld &&
            (f->nheld == HELD_MAX || (int64_t)pkt->ts - (int64_t)f->held[0].pkt->ts > HELD_MAX_MS)) {
         packet_unref(&f->held[0].pkt);
         memmove(f->held, f->held + 1, --f->nheld * sizeof(*f->held));
     }
-    f->held[f->nheld++] = (struct held){packet_ref(pkt), wall};
+    if (f->nheld < HELD_MAX)
+        f->held[f->nheld++] = (struct held){packet_ref(pkt), wall};
+}
+
+/* Stable, by timestamp: each stream keeps its order, late audio moves before the keyframe. */
+static void held_sort(struct wfile *f)
+{
+    for (size_t i = 1; i < f->nheld; i++) {
+        struct held h = f->held[i];
+        size_t j = i;
+        for (; j > 0 && (int64_t)f->held[j - 1].pkt->ts > (int64_t)h.pkt->ts; j--)
+            f->held[j] = f->held[j - 1];
+        f->held[j] = h;
+    }
+}
+
+/* A settling file may begin: an audio frame at or after the keyframe came, or enough video. */
+static bool settled(const struct rec_writer *w, const struct wfile *f, const struct packet *last)
+{
+    if (!w->vhdr || !w->ahdr || f->nheld >= HELD_MAX)
+        return true; /* one kind of frame only: nothing arrives late */
+    if (last->type == PKT_AUDIO)
+        return (int64_t)last->ts >= f->settle_ts;
+    return (int64_t)last->ts >= f->settle_ts + SETTLE_MS;
 }
 
 static void file_reset(struct wfile *f)
@@ -471,22 +597,30 @@ static void file_reset(struct wfile *f)
     oa_free(f->slices);
     f->slices = NULL;
     f->nslices = f->capslices = 0;
-    f->open = false;
+    f->open = f->settling = false;
     f->out = NULL;
+    f->out_err = 0;
     f->mux = NULL;
     f->err = 0;
-    f->cut_requested = f->newrun_pending = f->waiting_key = false;
-    f->playlist_put = false;
+    f->cut_requested = f->newrun_pending = f->hdr_cut = f->waiting_key = false;
+    f->slice_live = false;
     oa_buf_reset(&f->buf);
 }
 
 static void file_write(struct rec_writer *w, struct wfile *f, const struct packet *pkt,
                        int64_t wall);
 
-static int file_open(struct rec_writer *w, struct wfile *f, const struct packet *pkt, int64_t wall)
+/*
+ * Opens f with the held packets (a keyframe, audio around it), the earliest
+ * timestamp being the file's 0. The row is announced to the loop; the
+ * object is created when the loop has written it.
+ */
+static void file_begin(struct rec_writer *w, struct wfile *f)
 {
-    if (oa_mono_ms() < f->retry_after)
-        return OA_EBUSY;
+    f->settling = false;
+    if (!f->nheld)
+        return;
+    held_sort(f);
     struct rec_file *row = &f->row;
     memset(row, 0, sizeof(*row));
     oa_uuid_lower(row->record_id);
@@ -502,23 +636,16 @@ static int file_open(struct rec_writer *w, struct wfile *f, const struct packet 
     oa_strlcpy(row->object_prefix, f->cfg.object_prefix, sizeof(row->object_prefix));
     oa_strlcpy(row->push_args, w->p.push_args, sizeof(row->push_args));
     row->seq = atomic_fetch_add(&w->p.seq->file[f->cfg.fmt], 1);
+    int64_t wall = f->held[0].wall;
     row->start_ms = wall;
     row->created = wall / 1000;
-
-    /* Audio held for this keyframe comes first; the earliest written frame is at 0. */
-    if (f->nheld && (int64_t)f->held[0].pkt->ts < (int64_t)pkt->ts) {
-        wall = f->held[0].wall;
-        row->start_ms = wall;
-        row->created = wall / 1000;
-        f->base_ts = f->held[0].pkt->ts;
-    } else {
-        f->base_ts = pkt->ts;
-    }
+    f->base_ts = f->held[0].pkt->ts;
     f->last_abs = f->base_ts;
     f->last_rel = f->first_vrel = f->last_vrel = f->last_arel = f->last_adelta = 0;
     f->vframes = f->aframes = 0;
     f->last_wall = wall;
-    f->err = 0;
+    f->err = f->out_err = 0;
+    f->out = NULL;
     f->dirty = false;
     f->last_sync_ms = oa_mono_ms();
 
@@ -529,15 +656,6 @@ static int file_open(struct rec_writer *w, struct wfile *f, const struct packet 
         post_error(w, f, "cannot name the file", r);
         goto fail;
     }
-    if (f->cfg.fmt == REC_M3U8) {
-        if ((r = slice_open(w, f, pkt, wall, false)) != 0)
-            goto fail;
-        f->slice_first_abs = f->base_ts;
-    } else if ((r = storage()->open(w->p.bucket, row->object, &f->out)) != 0) {
-        post_error(w, f, "cannot create", r);
-        goto fail;
-    }
-    f->open = true;
     if (f->cfg.fmt == REC_FLV) {
         uint8_t h[13];
         rec_flv_file_header(h, w->ahdr != NULL, w->vhdr != NULL);
@@ -547,36 +665,40 @@ static int file_open(struct rec_writer *w, struct wfile *f, const struct packet 
             if (hdrs[i])
                 r = flv_tag(f, hdrs[i], 0);
         }
-    } else {
-        r = open_mux(w, f);
-        if (r)
-            post_error(w, f, "cannot start the muxer (H.264/AAC only)", r);
-    }
-    if (r) {
-        storage()->finish(f->out);
-        storage()->remove(w->p.bucket, f->cfg.fmt == REC_M3U8 ? f->slice.object : row->object);
-        mux_close(f->mux);
+    } else if ((r = open_mux(w, f)) != 0) {
+        post_error(w, f, "cannot start the muxer (H.264/AAC only)", r);
         goto fail;
     }
+    if (r)
+        goto fail;
+    /* From here on the loop knows the file: every path ends in file_finish(). */
+    atomic_store(&f->row_ack, 0);
     struct rec_wevent *ev = event_new(w, RW_FILE_OPEN);
     ev->file = *row;
+    ev->ack = &f->row_ack;
     post(ev);
-    if (f->cfg.fmt == REC_M3U8)
-        slice_announce(w, f);
+    f->open = true;
+    if (f->cfg.fmt == REC_M3U8 && slice_open(w, f, f->held[0].pkt, wall, false) != 0) {
+        held_release(f);
+        return;
+    }
     for (size_t i = 0; i < f->nheld && !f->err; i++)
         file_write(w, f, f->held[i].pkt, f->held[i].wall);
     held_release(f);
-    return 0;
+    return;
 
 fail:
+    mux_close(f->mux);
+    held_release(f);
     file_reset(f);
     f->retry_after = oa_mono_ms() + OPEN_RETRY_MS;
-    return r;
 }
 
-/* Finishes f: trailer, fsync, final name, playlist; posts RW_FILE_DONE. */
+/* Finishes f: trailer, fsync, a free final name, the VOD playlist; posts RW_FILE_FINISH. */
 static void file_finish(struct rec_writer *w, struct wfile *f)
 {
+    if (f->settling)
+        file_begin(w, f);
     if (!f->open)
         return;
     int r = 0;
@@ -585,19 +707,33 @@ static void file_finish(struct rec_writer *w, struct wfile *f)
         f->mux = NULL;
     }
     int64_t fm = frame_ms(f);
+    bool created;
     if (f->cfg.fmt == REC_M3U8) {
         int r2 = slice_finish(w, f, -1);
         if (!r)
             r = r2;
+        created = f->nslices > 0;
     } else {
-        int r2 = out_flush(f);
-        int r3 = storage()->finish(f->out);
-        f->out = NULL;
+        int r2 = out_complete(f);
+        created = f->out != NULL;
+        if (f->out) {
+            int r3 = storage()->finish(f->out);
+            f->out = NULL;
+            if (!r2)
+                r2 = r3;
+        }
         if (!r)
-            r = r2 ? r2 : r3;
+            r = r2;
     }
     if (r)
         post_error(w, f, "error while finishing", r);
+    /* out_complete() waited for the loop's answer: without a row nothing was created. */
+    if (atomic_load(&f->row_ack) < 0) {
+        file_reset(f);
+        return;
+    }
+    if (created)
+        rec_fault("file_finished");
 
     struct rec_file *row = &f->row;
     row->end_ms = OA_MAX(f->last_wall + fm, row->start_ms);
@@ -612,27 +748,23 @@ static void file_finish(struct rec_writer *w, struct wfile *f)
                               row->start_ms, row->end_ms, row->start_ms / 1000};
     char final[REC_OBJECT_MAX];
     r = rec_object_name(f->cfg.object_prefix, &v, ext_of(f->cfg.fmt), final, sizeof(final));
-    if (!r && f->cfg.fmt == REC_M3U8) {
-        char temp[REC_OBJECT_MAX];
-        oa_strlcpy(temp, row->object, sizeof(temp));
-        r = rec_free_name(w->p.bucket, final, "m3u8", row->object, sizeof(row->object));
-        if (r)
-            oa_strlcpy(row->object, temp, sizeof(row->object));
-        r = playlist_put(w, f, row->object, true);
-        if (!r && f->playlist_put && strcmp(temp, row->object) != 0)
-            storage()->remove(w->p.bucket, temp);
-        if (r)
-            post_error(w, f, "cannot write the final playlist", r);
-    } else if (!r) {
-        char from[REC_OBJECT_MAX];
-        oa_strlcpy(from, row->object, sizeof(from));
-        r = rec_rename_free(w->p.bucket, from, final, ext_of(f->cfg.fmt), row->object,
-                            sizeof(row->object));
-        if (r)
-            post_error(w, f, "cannot rename to the final name", r);
+    if (!r)
+        r = rec_free_name(w->p.bucket, final, ext_of(f->cfg.fmt), row->final_object,
+                          sizeof(row->final_object));
+    if (r) {
+        post_error(w, f, "cannot find a final name; the file keeps its temporary one", r);
+        oa_strlcpy(row->final_object, row->object, sizeof(row->final_object));
     }
-    oa_strlcpy(row->state, "done", sizeof(row->state));
-    struct rec_wevent *ev = event_new(w, RW_FILE_DONE);
+    oa_strlcpy(row->state, "finishing", sizeof(row->state));
+    struct rec_wevent *ev = event_new(w, RW_FILE_FINISH);
+    if (f->cfg.fmt == REC_M3U8 && created) {
+        struct oa_buf b = OA_BUF_INIT(PLAYLIST_MAX);
+        if (playlist_build(f, row->final_object, true, &b) == 0)
+            ev->playlist = oa_buf_steal(&b, &ev->playlist_len);
+        else
+            post_error(w, f, "cannot build the final playlist", OA_ETOOBIG);
+        oa_buf_free(&b);
+    }
     ev->file = *row;
     ev->video_frames = f->vframes;
     ev->audio_frames = f->aframes;
@@ -640,9 +772,21 @@ static void file_finish(struct rec_writer *w, struct wfile *f)
     file_reset(f);
 }
 
+/* A write failed: the file is finished where it is, a new one may start in OPEN_RETRY_MS. */
+static void fail_file(struct rec_writer *w, struct wfile *f)
+{
+    if (!f->err)
+        return;
+    post_error(w, f, "write failed; the file is finished here", f->err);
+    f->err = 0;
+    file_finish(w, f);
+    f->retry_after = oa_mono_ms() + OPEN_RETRY_MS;
+}
+
 static void file_write(struct rec_writer *w, struct wfile *f, const struct packet *pkt,
                        int64_t wall)
 {
+    /* Only a publisher's timestamps going backwards can put a frame before the file's 0. */
     int64_t rel = OA_MAX((int64_t)pkt->ts - f->base_ts, 0);
     int r;
     if (f->cfg.fmt == REC_FLV) {
@@ -675,57 +819,88 @@ static void file_write(struct rec_writer *w, struct wfile *f, const struct packe
     f->last_wall = wall;
 }
 
+/* pkt (a keyframe, or audio without video) starts a file: held until the file settles. */
+static void file_start(struct rec_writer *w, struct wfile *f, struct packet *pkt, int64_t wall)
+{
+    if (oa_mono_ms() < f->retry_after)
+        return;
+    f->hdr_cut = false;
+    f->settling = true;
+    f->settle_ts = pkt->ts;
+    hold(f, pkt, wall);
+    if (settled(w, f, pkt))
+        file_begin(w, f);
+}
+
 static void file_packet(struct rec_writer *w, struct wfile *f, struct packet *pkt, int64_t wall)
 {
     bool has_video = w->vhdr != NULL;
     bool key = packet_is_video_key(pkt), audio = pkt->type == PKT_AUDIO;
     bool boundary = has_video ? key : audio;
+    if (f->settling) {
+        hold(f, pkt, wall);
+        if (settled(w, f, pkt))
+            file_begin(w, f);
+        fail_file(w, f);
+        return;
+    }
     if (!f->open) {
-        if (!boundary) {
-            /* Video must start on a keyframe; audio waits for it and opens the file with it. */
-            if (has_video && audio)
-                hold(f, pkt, wall);
-            return;
-        }
-        if (file_open(w, f, pkt, wall) != 0)
-            return;
-    } else if (f->waiting_key) {
+        if (boundary)
+            file_start(w, f, pkt, wall);
+        else if (has_video && audio)
+            hold(f, pkt, wall); /* video must start on a keyframe; audio waits for it */
+        fail_file(w, f);
+        return;
+    }
+    if (f->waiting_key) {
         /* Back after an interruption: video resumes on a keyframe, audio at once. */
         if (pkt->type == PKT_VIDEO && !key)
             return;
         f->waiting_key = !boundary;
-    } else {
-        struct rec_cut_in in = {
-            .has_video = has_video,
-            .is_key = key,
-            .is_audio = audio,
-            .file_elapsed_ms = (int64_t)pkt->ts - f->base_ts,
-            .slice_elapsed_ms = (int64_t)pkt->ts - f->slice_first_abs,
-            .cycle_ms = (int64_t)f->cfg.cycle_s * 1000,
-            .slice_ms = f->cfg.fmt == REC_M3U8 ? (int64_t)f->cfg.slice_s * 1000 : 0,
-            .frame_ms = frame_ms(f),
-            .cut_requested = f->cut_requested,
-        };
-        enum rec_cut cut = rec_cut_decide(&in);
-        if (cut == REC_CUT_FILE) {
-            file_finish(w, f);
-            if (file_open(w, f, pkt, wall) != 0)
-                return;
-        } else if (f->cfg.fmt == REC_M3U8 && boundary &&
-                   (cut == REC_CUT_SLICE || f->newrun_pending)) {
-            if (slice_cut(w, f, pkt, wall, f->newrun_pending) != 0) {
-                f->err = f->err ? f->err : OA_EINVAL;
-            }
+    }
+    if (!boundary) {
+        if (f->hdr_cut && audio)
+            hold(f, pkt, wall); /* made with the new headers: it goes where they start */
+        else
+            file_write(w, f, pkt, wall);
+        fail_file(w, f);
+        return;
+    }
+    struct rec_cut_in in = {
+        .has_video = has_video,
+        .is_key = key,
+        .is_audio = audio,
+        .file_elapsed_ms = (int64_t)pkt->ts - f->base_ts,
+        .slice_elapsed_ms = (int64_t)pkt->ts - f->slice_first_abs,
+        .cycle_ms = (int64_t)f->cfg.cycle_s * 1000,
+        .slice_ms = f->cfg.fmt == REC_M3U8 ? (int64_t)f->cfg.slice_s * 1000 : 0,
+        .frame_ms = frame_ms(f),
+        .cut_requested = f->cut_requested,
+    };
+    enum rec_cut cut = rec_cut_decide(&in);
+    if (cut == REC_CUT_FILE) {
+        file_finish(w, f);
+        /* Audio held for new headers joins the keyframe in the new file. */
+        file_start(w, f, pkt, wall);
+        fail_file(w, f);
+        return;
+    }
+    if (f->cfg.fmt == REC_M3U8 && (cut == REC_CUT_SLICE || f->newrun_pending)) {
+        bool newrun = f->newrun_pending;
+        f->hdr_cut = false;
+        if (slice_cut(w, f, pkt, wall, newrun) == 0 && newrun && f->nheld) {
+            hold(f, pkt, wall);
+            held_sort(f);
+            for (size_t i = 0; i < f->nheld && !f->err; i++)
+                file_write(w, f, f->held[i].pkt, f->held[i].wall);
+            held_release(f);
+            fail_file(w, f);
+            return;
         }
     }
     if (!f->err)
         file_write(w, f, pkt, wall);
-    if (f->err) {
-        post_error(w, f, "write failed; the file is finished here", f->err);
-        f->err = 0;
-        file_finish(w, f);
-        f->retry_after = oa_mono_ms() + OPEN_RETRY_MS;
-    }
+    fail_file(w, f);
 }
 
 static bool same_bytes(const struct packet *a, const struct packet *b)
@@ -739,6 +914,16 @@ static void rec_header(struct rec_writer *w, struct packet *pkt)
                            : pkt->type == PKT_VIDEO ? &w->vhdr
                                                     : &w->ahdr;
     bool changed = !same_bytes(*slot, pkt);
+    for (int i = 0; i < w->nfiles && changed; i++) {
+        struct wfile *f = &w->files[i];
+        /* Held frames were made with the old headers: a settling file begins with those. */
+        if (f->settling) {
+            file_begin(w, f);
+            fail_file(w, f);
+        } else if (!f->open && pkt->type == PKT_AUDIO) {
+            held_release(f);
+        }
+    }
     packet_unref(slot);
     *slot = packet_ref(pkt);
     for (int i = 0; i < w->nfiles; i++) {
@@ -748,12 +933,13 @@ static void rec_header(struct rec_writer *w, struct packet *pkt)
         if (f->cfg.fmt == REC_FLV) {
             /* FLV carries new headers and metadata in-band, at the current position. */
             flv_tag(f, pkt, (uint32_t)f->last_rel);
+            fail_file(w, f);
         } else if (pkt->type == PKT_META) {
             continue; /* MP4 and TS have no place for it */
         } else if (f->cfg.fmt == REC_MP4) {
-            f->cut_requested = true;
+            f->cut_requested = f->hdr_cut = true;
         } else {
-            f->newrun_pending = true;
+            f->newrun_pending = f->hdr_cut = true;
         }
     }
 }
@@ -815,12 +1001,15 @@ static void handle(struct wthread *t, struct item *it)
     case IT_PAUSE:
         for (int i = 0; i < w->nfiles; i++) {
             struct wfile *f = &w->files[i];
-            if (!f->open)
-                continue;
-            if (f->mux)
-                mux_flush(f->mux);
-            out_sync(f);
-            f->waiting_key = true;
+            if (f->settling)
+                file_begin(w, f);
+            if (f->open) {
+                if (f->mux)
+                    mux_flush(f->mux);
+                out_sync(f);
+                f->waiting_key = true;
+            }
+            fail_file(w, f);
         }
         break;
     case IT_CLOSE:
@@ -837,7 +1026,8 @@ static void handle(struct wthread *t, struct item *it)
     }
 }
 
-/* After a batch: write out buffered bytes, fsync what is due. */
+/* After a batch: write out buffered bytes (creating objects the loop has rows for), fsync what is
+ * due. */
 static void after_batch(struct wthread *t)
 {
     int64_t now = oa_mono_ms();
@@ -850,12 +1040,7 @@ static void after_batch(struct wthread *t)
                 out_sync(f);
             else
                 out_flush(f);
-            if (f->err) {
-                post_error(w, f, "write failed; the file is finished here", f->err);
-                f->err = 0;
-                file_finish(w, f);
-                f->retry_after = now + OPEN_RETRY_MS;
-            }
+            fail_file(w, f);
         }
     }
 }
@@ -895,6 +1080,7 @@ static void *thread_main(void *arg)
         struct item it = {NULL, IT_CLOSE, t->recs, NULL, 0, 0};
         handle(t, &it);
     }
+    atomic_store(&t->exited, true);
     return NULL;
 }
 
@@ -931,6 +1117,7 @@ int rec_writers_start(int nthreads, rec_wevent_fn *fn)
         pthread_mutex_init(&t->mu, NULL);
         pthread_cond_init(&t->cv, &ca);
         pthread_condattr_destroy(&ca);
+        atomic_init(&t->exited, false);
         if (pthread_create(&t->th, NULL, thread_main, t) != 0) {
             oa_log(OA_LOG_ERROR, "record: cannot start writer thread %d", i);
             return OA_EINVAL;
@@ -954,6 +1141,20 @@ void rec_writers_stop(void)
         t->stopping = true;
         pthread_cond_signal(&t->cv);
         pthread_mutex_unlock(&t->mu);
+    }
+    /*
+     * The threads finish their files, and finishing waits for the loop's
+     * answers to the last opens: run the loop's posts here until every
+     * thread is done, then once more for what they posted last.
+     */
+    for (;;) {
+        bool running = false;
+        for (int i = 0; i < WR.n; i++)
+            running = running || !atomic_load(&WR.t[i].exited);
+        oa_loop_drain_posts();
+        if (!running)
+            break;
+        usleep(1000);
     }
     for (int i = 0; i < WR.n; i++) {
         pthread_join(WR.t[i].th, NULL);

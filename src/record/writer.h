@@ -6,27 +6,36 @@
  * reference or a command) for the thread the recording is bound to, so one
  * recording's items are handled in order by one thread. Items collected
  * during a loop turn are handed over at the turn's end with one lock and at
- * most one wake-up per thread. The writer threads open, write, fsync
- * (every record_fsync_ms), rename and finish files; the loop never touches
- * the disk for a recording.
+ * most one wake-up per thread. The writer threads create, write, fsync
+ * (every record_fsync_ms) and finish files; the loop never touches the disk
+ * for a recording, and the writers never touch SQLite.
  *
  * Per format a recording has at most one open file. A file starts on a
  * video keyframe (or any audio frame when the stream has no video), with
- * timestamps rebased so that frame is at 0, and is cut - the old file
- * finished and a new one started on the same keyframe, so no frame is lost
- * or written twice - when CycleDuration has passed, on rec_writer_cut()
- * (restart), and for MP4 when the codec headers change. m3u8 files are cut
- * into TS slices of SliceDuration on keyframes the same way, and a header
- * change there starts a new slice after EXT-X-DISCONTINUITY.
+ * timestamps rebased so its earliest frame is at 0, and is cut - the old
+ * file finished and a new one started on the same keyframe, so no frame is
+ * lost or written twice - when CycleDuration has passed, on rec_writer_cut()
+ * (restart), and for MP4 when the codec headers change. Audio that arrives
+ * just after a file's first keyframe with an earlier timestamp (publishers
+ * interleave loosely) belongs to that file and is written before the
+ * keyframe, so no timestamp is ever changed. m3u8 files are cut into TS
+ * slices of SliceDuration on keyframes the same way, and a header change
+ * there starts a new slice after EXT-X-DISCONTINUITY. Audio that follows new
+ * codec headers waits for the keyframe that starts the new file or slice.
  *
- * While a file is being written its object name has {EndTime} expanded to
- * "recording"; when it is finished it is renamed to its final name (never
- * replacing an existing object: "_1", "_2"... is added before the
- * extension if the name is taken). An m3u8 playlist is rewritten (put) after
- * every slice: EVENT while recording, VOD with ENDLIST when finished.
+ * Crash safety: no object exists without an index row that names it. A new
+ * file (or slice) is announced to the loop first (RW_FILE_OPEN /
+ * RW_SLICE_OPEN); its bytes stay in memory until the loop has written the
+ * row and answered with rec_writer_ack(), and only then is the object
+ * created. A finished file keeps its temporary name ({EndTime} expanded to
+ * "recording"): the writer picks a free final name (never an existing
+ * object: "_1", "_2"... before the extension if the name is taken) and
+ * reports it with RW_FILE_FINISH, and the loop records that name before the
+ * object is renamed (finish.h). An m3u8 playlist is rewritten (put) under
+ * the temporary name after every slice, as an EVENT playlist; the VOD
+ * playlist under the final name is part of RW_FILE_FINISH.
  *
- * Results go back to the loop as events (oa_loop_post): file opened and
- * finished, slice opened and finished, errors.
+ * Results go back to the loop as events (oa_loop_post), in order.
  */
 #ifndef OA_RECORD_WRITER_H
 #define OA_RECORD_WRITER_H
@@ -56,28 +65,46 @@ struct rec_writer_params {
 };
 
 enum rec_wevent_kind {
-    RW_FILE_OPEN,
-    RW_FILE_DONE,
-    RW_SLICE_OPEN,
+    RW_FILE_OPEN,   /* insert the row, then rec_writer_ack() */
+    RW_FILE_FINISH, /* the file is complete under file.object; record file.final_object */
+    RW_SLICE_OPEN,  /* insert the slice row, then rec_writer_ack() */
     RW_SLICE_DONE,
+    RW_SLICE_DROP, /* the slice's object could not be created: remove its row */
     RW_ERROR,
 };
 
-/* A writer result; the handler owns it and frees it with oa_free. */
+/* A writer result; the handler owns it and frees it with rec_wevent_free(). */
 struct rec_wevent {
     enum rec_wevent_kind kind;
     uint64_t task_id;
     struct rec_file file;                /* RW_FILE_*: the index row */
     struct rec_slice slice;              /* RW_SLICE_* */
-    uint64_t video_frames, audio_frames; /* RW_FILE_DONE */
-    char message[512];                   /* RW_ERROR */
+    uint64_t video_frames, audio_frames; /* RW_FILE_FINISH */
+    /* RW_FILE_FINISH of m3u8: the VOD playlist for final_object (NULL: no slice was written). */
+    uint8_t *playlist;
+    size_t playlist_len;
+    char message[512]; /* RW_ERROR */
+    _Atomic int *ack;  /* RW_FILE_OPEN, RW_SLICE_OPEN: the writer waits on it */
 };
 
 typedef void rec_wevent_fn(struct rec_wevent *ev);
 
+/*
+ * Answers RW_FILE_OPEN or RW_SLICE_OPEN (loop thread, exactly once per such
+ * event): ok when the row is written, so the writer may create the object;
+ * otherwise the writer drops the file or slice.
+ */
+void rec_writer_ack(struct rec_wevent *ev, bool ok);
+/* Frees an event and what it still owns (an unanswered open is refused first). */
+void rec_wevent_free(struct rec_wevent *ev);
+
 /* Starts the threads; events are delivered to fn on the loop thread. */
 int rec_writers_start(int nthreads, rec_wevent_fn *fn);
-/* Hands over pending items, lets the threads finish every queued item, joins them. */
+/*
+ * Hands over pending items, lets the threads finish every queued item and
+ * joins them. Meanwhile it runs the loop's posted events (the threads wait
+ * for the answers to their opens), so call it on the loop thread.
+ */
 void rec_writers_stop(void);
 
 struct rec_writer;
@@ -103,13 +130,9 @@ void rec_writer_close(struct rec_writer *w);
 int rec_writer_backlog(struct rec_writer *w, uint32_t newest_ts);
 
 /*
- * Final names (writer and crash recovery; writer/worker threads): renames
- * `from` to `name`, or to name_1.ext, name_2.ext... when taken; *out is the
- * name used. 0 or the storage error.
+ * The first name among name, name_1.ext, name_2.ext... that no object has
+ * (writer and worker threads; it asks the storage). 0 or OA_EEXIST.
  */
-int rec_rename_free(const char *bucket, const char *from, const char *name, const char *ext,
-                    char *out, size_t outlen);
-/* The first name among name, name_1.ext... that no object has. */
 int rec_free_name(const char *bucket, const char *name, const char *ext, char *out, size_t outlen);
 
 /* ---- pure parts, exposed for tests ---------------------------------------- */
