@@ -22,16 +22,20 @@
 
 /* The AVIOContext's buffer: bytes reach write() in chunks of this size or at a flush. */
 #define MUX_IO_BUF 32768
+/* A DTS step above this is a jump, not a frame's duration. */
+#define MUX_MAX_STEP_MS 60000
 
 enum { MUX_VIDEO, MUX_AUDIO, MUX_NSTREAMS };
 
 struct mux_track {
     int index; /* AVStream index, -1 when absent */
     int64_t last_dts;
-    int64_t last_delta; /* last DTS step (ms), the next frame's duration estimate */
+    int64_t last_delta; /* last DTS step (ms) that was not a jump: a frame's duration estimate */
     bool have_dts;
     int64_t frame_samples; /* audio: samples per frame */
     int sample_rate;
+    AVPacket *held; /* MP4: the newest packet (ms), written once the next one gives its duration */
+    bool has_held;
 };
 
 struct mux {
@@ -42,7 +46,8 @@ struct mux {
     void *opaque;
     struct mux_track tracks[MUX_NSTREAMS];
     bool is_ts;
-    int err; /* first error, sticky */
+    bool flushed; /* a fragment was ended (the MP4 moov is out) */
+    int err;      /* first error, sticky */
 };
 
 /*
@@ -135,6 +140,8 @@ static int add_audio(struct mux *m, const struct packet *ahdr)
 
 static void mux_free(struct mux *m)
 {
+    for (int i = 0; i < MUX_NSTREAMS; i++)
+        av_packet_free(&m->tracks[i].held);
     if (m->pb) {
         av_freep(&m->pb->buffer);
         avio_context_free(&m->pb);
@@ -171,6 +178,12 @@ struct mux *mux_open(const char *format, const struct packet *vhdr, const struct
     }
     if ((vhdr && (r = add_video(m, vhdr)) != 0) || (ahdr && (r = add_audio(m, ahdr)) != 0))
         goto fail;
+    for (int i = 0; i < MUX_NSTREAMS && is_mp4; i++) {
+        if (m->tracks[i].index >= 0 && !(m->tracks[i].held = av_packet_alloc())) {
+            r = OA_ECODEC;
+            goto fail;
+        }
+    }
 
     uint8_t *iobuf = av_malloc(MUX_IO_BUF);
     if (!iobuf) {
@@ -234,6 +247,57 @@ bool mux_has_audio(const struct mux *m)
     return m->tracks[MUX_AUDIO].index >= 0;
 }
 
+/* A packet's duration when the next one is not known: exact for AAC, the last step for video. */
+static int64_t estimate(const struct mux_track *t)
+{
+    if (t->frame_samples)
+        return av_rescale_q(t->frame_samples, (AVRational){1, t->sample_rate},
+                            (AVRational){1, 1000});
+    return t->last_delta;
+}
+
+/* Writes a track's held packet (MP4) with its duration in ms. */
+static int release(struct mux *m, struct mux_track *t, int64_t duration_ms)
+{
+    if (!t->has_held)
+        return 0;
+    t->has_held = false;
+    AVPacket *ap = t->held;
+    ap->duration = duration_ms;
+    av_packet_rescale_ts(ap, (AVRational){1, 1000}, m->oc->streams[t->index]->time_base);
+    int r = av_write_frame(m->oc, ap);
+    av_packet_unref(ap);
+    if (m->err)
+        return m->err;
+    return r < 0 ? fail(m, r, "write") : 0;
+}
+
+static int release_all(struct mux *m)
+{
+    int r = 0;
+    for (int i = 0; i < MUX_NSTREAMS && !r; i++)
+        r = release(m, &m->tracks[i], estimate(&m->tracks[i]));
+    return r;
+}
+
+/* Ends the current MP4 fragment (or TS PES packets) and pushes the bytes to write(). */
+static int end_fragment(struct mux *m)
+{
+    int r = av_write_frame(m->oc, NULL);
+    /* With delay_moov the first flush writes only the moov: once more for the fragment. */
+    if (r >= 0 && !m->is_ts && !m->flushed)
+        r = av_write_frame(m->oc, NULL);
+    m->flushed = true;
+    if (r < 0)
+        return fail(m, r, "flush");
+    avio_flush(m->pb);
+    if (m->err)
+        return m->err;
+    if (m->pb->error < 0)
+        return fail(m, m->pb->error, "flush");
+    return 0;
+}
+
 int mux_write(struct mux *m, const struct packet *pkt, int64_t ts_offset_ms)
 {
     if (m->err)
@@ -281,13 +345,24 @@ int mux_write(struct mux *m, const struct packet *pkt, int64_t ts_offset_ms)
         dts = t->last_dts + 1; /* jitter: keep DTS strictly increasing (see mux.h) */
     if (pts < dts)
         pts = dts;
-    if (t->have_dts)
-        t->last_delta = dts - t->last_dts;
+    bool first = !t->have_dts;
+    /* A jump (a timestamp wrapped or reset) says nothing about a frame's length. */
+    int64_t step = first ? 0 : dts - t->last_dts;
+    bool jump = step <= 0 || step > MUX_MAX_STEP_MS;
+    if (!jump)
+        t->last_delta = step;
     t->last_dts = dts;
     t->have_dts = true;
 
-    AVStream *st = m->oc->streams[t->index];
-    AVPacket *ap = m->pkt;
+    AVPacket *ap = t->held ? t->held : m->pkt;
+    if (t->held) {
+        /* MP4: the held packet lasts until this one; a video keyframe then ends the fragment. */
+        int r = release(m, t, jump ? estimate(t) : step);
+        if (!r && pkt->type == PKT_VIDEO && key && !first)
+            r = end_fragment(m);
+        if (r)
+            return r;
+    }
     av_packet_unref(ap);
     int r = av_new_packet(ap, (int)len);
     if (r < 0)
@@ -298,16 +373,12 @@ int mux_write(struct mux *m, const struct packet *pkt, int64_t ts_offset_ms)
     ap->pts = pts;
     if (key)
         ap->flags |= AV_PKT_FLAG_KEY;
-    /*
-     * The duration of the last sample of an MP4 fragment comes from here:
-     * exact for AAC, the previous frame's for video.
-     */
-    if (t->frame_samples)
-        ap->duration =
-            av_rescale_q(t->frame_samples, (AVRational){1, t->sample_rate}, (AVRational){1, 1000});
-    else
-        ap->duration = t->last_delta;
-    av_packet_rescale_ts(ap, (AVRational){1, 1000}, st->time_base);
+    if (t->held) {
+        t->has_held = true;
+        return 0;
+    }
+    ap->duration = estimate(t);
+    av_packet_rescale_ts(ap, (AVRational){1, 1000}, m->oc->streams[t->index]->time_base);
     r = av_write_frame(m->oc, ap);
     av_packet_unref(ap);
     if (m->err)
@@ -321,28 +392,21 @@ int mux_flush(struct mux *m)
 {
     if (m->err)
         return m->err;
-    int r = av_write_frame(m->oc, NULL);
-    if (r < 0)
-        return fail(m, r, "flush");
-    if (m->is_ts) {
-        /* The next packet starts with PAT/PMT, so a new segment can start here. */
-        r = av_opt_set(m->oc->priv_data, "mpegts_flags", "+resend_headers", 0);
-        if (r < 0)
-            return fail(m, r, "resend headers");
-    }
-    avio_flush(m->pb);
-    if (m->err)
-        return m->err;
-    if (m->pb->error < 0)
-        return fail(m, m->pb->error, "flush");
-    return 0;
+    int r = release_all(m);
+    if (!r)
+        r = end_fragment(m);
+    if (r || !m->is_ts)
+        return r;
+    /* The next packet starts with PAT/PMT, so a new segment can start here. */
+    r = av_opt_set(m->oc->priv_data, "mpegts_flags", "+resend_headers", 0);
+    return r < 0 ? fail(m, r, "resend headers") : 0;
 }
 
 int mux_close(struct mux *m)
 {
     if (!m)
         return 0;
-    if (!m->err) {
+    if (!m->err && release_all(m) == 0) {
         int r = av_write_trailer(m->oc);
         if (r < 0)
             fail(m, r, "write trailer");

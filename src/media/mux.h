@@ -16,7 +16,15 @@
  * fragment per video keyframe, or per second of audio-only output,
  * base-data-offset from the moof): the file is playable while it is being
  * written and everything up to the last complete fragment survives a crash,
- * which a classic moov-at-the-end MP4 does not. Writing the moov with the
+ * which a classic moov-at-the-end MP4 does not. mux_write() ends the
+ * fragment before each video keyframe and pushes its bytes out. Each MP4
+ * track's newest packet is held until the next one arrives, so that every
+ * sample's duration is the real distance to the next: the MP4 muxer dates
+ * each fragment by the durations before it, and a guessed duration for a
+ * fragment's last sample would shift every later sample of that track, a
+ * little more with each fragment. Only mux_flush() and mux_close() write
+ * held packets with an estimate (AAC: exact; video: the previous step).
+ * Writing the moov with the
  * first fragment (delay_moov) rather than empty at the start lets it carry
  * edit lists, so a video track that starts after the audio, or whose
  * B-frames delay its first DTS, keeps its real start time.
@@ -75,9 +83,12 @@ int mux_write(struct mux *m, const struct packet *pkt, int64_t ts_offset_ms);
 /*
  * Pushes out everything the muxer holds: MPEG-TS writes its pending PES
  * packets and starts the next bytes with a PAT and PMT again, so what follows
- * a flush can begin a new file (HLS cuts segments this way); MP4 ends the
- * current fragment. Then all buffered bytes go to write(). A file writer
- * calls it just before each video keyframe. Returns 0 or the first error.
+ * a flush can begin a new file (HLS cuts segments this way); MP4 writes its
+ * held packets (with estimated durations) and ends the current fragment.
+ * Then all buffered bytes go to write(). An MPEG-TS file writer calls it just
+ * before each video keyframe; an MP4 writer only when its input pauses, as
+ * mux_write() ends MP4 fragments at keyframes itself. Returns 0 or the first
+ * error.
  */
 int mux_flush(struct mux *m);
 

@@ -792,8 +792,8 @@ static void file_write(struct rec_writer *w, struct wfile *f, const struct packe
     if (f->cfg.fmt == REC_FLV) {
         r = flv_tag(f, pkt, (uint32_t)rel);
     } else {
-        /* A fragment (MP4) or PES boundary (TS) at each keyframe: durable and playable up to it. */
-        r = packet_is_video_key(pkt) && f->vframes ? mux_flush(f->mux) : 0;
+        /* A PES boundary (TS; MP4 ends its fragments itself) at each keyframe: durable up to it. */
+        r = packet_is_video_key(pkt) && f->vframes && f->cfg.fmt != REC_MP4 ? mux_flush(f->mux) : 0;
         if (!r)
             r = mux_write(f->mux, pkt, pkt->ts < f->base_ts ? -(int64_t)pkt->ts : -f->base_ts);
         if (r == OA_EPROTO)

@@ -219,6 +219,55 @@ static void test_mp4_video_after_audio(void **state)
     synth_free(&late);
 }
 
+/*
+ * Many fragments of 30 fps video (steps of 33 and 34 ms) and AAC (23/24 ms),
+ * as a file writer sees them: each fragment is out (write() called) once
+ * the keyframe after it has been written, and every timestamp comes back as
+ * it went in. The MP4 muxer dates a fragment by the durations before it, so
+ * a guessed last-sample duration would make the later fragments drift.
+ */
+static void test_mp4_timestamps_exact(void **state)
+{
+    struct synth s = {0};
+    synth_video(&s, 160, 96, 25, 25, 250, false, BASE_MS);
+    synth_audio(&s, 1, 10000, BASE_MS);
+    synth_sort(&s);
+    struct memout o = {OA_BUF_INIT(1 << 26)};
+    int err = 0;
+    struct mux *m = mux_open("mp4", s.vhdr, s.ahdr, mem_write, &o, &err);
+    assert_non_null(m);
+    static int64_t vts[4096], ats[4096];
+    size_t nv = 0, na = 0, keys = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        /* As a recording that starts at a keyframe: audio from just after it. */
+        if (s.pkts[i]->type == PKT_AUDIO && s.pkts[i]->ts < BASE_MS + 10)
+            continue;
+        assert_int_equal(mux_write(m, s.pkts[i], -BASE_MS), 0);
+        if (packet_is_video_key(s.pkts[i]) && ++keys > 1) {
+            size_t moofs = 0;
+            for (const uint8_t *q = o.b.data;
+                 q && (q = memmem(q, o.b.len - (size_t)(q - o.b.data), "moof", 4)) != NULL; q += 4)
+                moofs++;
+            assert_int_equal(moofs, keys - 1);
+        }
+        if (s.pkts[i]->type == PKT_VIDEO)
+            vts[nv++] = (int64_t)s.pkts[i]->ts - BASE_MS;
+        else
+            ats[na++] = (int64_t)s.pkts[i]->ts - BASE_MS;
+    }
+    assert_int_equal(mux_close(m), 0);
+    static struct demuxed d;
+    demux(o.b.data, o.b.len, &d);
+    assert_int_equal(d.v.count, nv);
+    assert_int_equal(d.a.count, na);
+    for (size_t k = 0; k < nv; k++)
+        assert_true(llabs(d.v.dts[k] - vts[k]) <= 1);
+    for (size_t k = 0; k < na; k++)
+        assert_true(llabs(d.a.dts[k] - ats[k]) <= 1);
+    oa_buf_free(&o.b);
+    synth_free(&s);
+}
+
 static void test_mp4_is_playable_while_written(void **state)
 {
     /* Cut the output after two keyframes' worth of fragments: what is there must play. */
@@ -443,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_mpegts_decodes),
         cmocka_unit_test(test_mp4_round_trip),
         cmocka_unit_test(test_mp4_video_after_audio),
+        cmocka_unit_test(test_mp4_timestamps_exact),
         cmocka_unit_test(test_mp4_is_playable_while_written),
         cmocka_unit_test(test_audio_only_and_video_only),
         cmocka_unit_test(test_flush_restarts_with_pat),
