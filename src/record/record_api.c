@@ -459,6 +459,14 @@ int api_real_time_record_command(struct api_req *r)
         return api_error(r, 404, "InvalidConfig.NotFound", CONFIG_NOT_FOUND);
     case REC_CMD_ALREADY_STARTED:
         return api_error(r, 409, "TaskAlreadyStarted", "Task has already started.");
+    case REC_CMD_NO_FORMAT:
+        return api_error(r, 404, "InvalidConfig.NotFound",
+                         "Config does not exist: the effective record config has no RecordFormat "
+                         "(transcoded streams are not recorded).");
+    case REC_CMD_EXPIRED:
+        return api_error(
+            r, 404, "InvalidConfig.NotFound",
+            "Config does not exist: the effective record config's EndTime has passed.");
     case REC_CMD_BAD_COMMAND:
         break;
     }

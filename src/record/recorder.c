@@ -31,7 +31,8 @@
 #include <jansson.h>
 #include <time.h>
 
-enum task_state { T_PENDING, T_RECORDING, T_PAUSED };
+/* T_WAITING: an automatic recording of a live stream, until the config's StartTime. */
+enum task_state { T_PENDING, T_WAITING, T_RECORDING, T_PAUSED };
 
 struct task {
     char key[768];
@@ -43,7 +44,7 @@ struct task {
     struct rec_config cfg; /* as it was when the recording started */
     struct hub_sink sink;
     struct rec_writer *w;
-    struct event *delay_timer, *end_timer;
+    struct event *delay_timer, *end_timer, *start_timer;
     struct rec_ondemand *od;
     bool od_asked;
     uint64_t publish_seq;
@@ -111,6 +112,8 @@ static void task_free(struct task *t)
         event_free(t->delay_timer);
     if (t->end_timer)
         event_free(t->end_timer);
+    if (t->start_timer)
+        event_free(t->start_timer);
     rec_ondemand_cancel(t->od);
     oa_free(t);
 }
@@ -202,12 +205,6 @@ static void task_record(struct task *t, struct hub_stream *st, const struct rec_
     rec_notify_status(t->account_id, t->domain, t->app, t->stream, "record_started", NULL);
 }
 
-static bool in_time_window(const struct rec_config *cfg)
-{
-    int64_t now = (int64_t)time(NULL);
-    return (!cfg->start_time || now >= cfg->start_time) && (!cfg->end_time || now < cfg->end_time);
-}
-
 /* ---- the sink ---------------------------------------------------------------- */
 
 static void on_ondemand_reply(void *arg, const struct rec_ondemand_reply *reply);
@@ -295,6 +292,10 @@ static void sink_unpublish(struct hub_sink *s)
         task_end(t, "the stream ended before the OnDemandUrl answered");
         return;
     }
+    if (t->state == T_WAITING) {
+        task_end(t, "the stream ended before the config's StartTime");
+        return;
+    }
     if (t->state != T_RECORDING)
         return;
     if (t->manual) {
@@ -361,35 +362,62 @@ static bool wants_record_by_url(const struct hub_stream *st)
     return yes;
 }
 
+/* The automatic start per the config's OnDemand (the stream is live, the window open). */
+static void auto_start(struct task *t, struct hub_stream *st, const struct rec_config *cfg)
+{
+    if (cfg->on_demand == 1) {
+        t->cfg = *cfg;
+        t->state = T_PENDING;
+        if (!t->sink.stream)
+            hub_subscribe(t->domain, t->app, t->stream, &t->sink);
+        return;
+    }
+    task_record(t, st, cfg, false);
+}
+
+static void on_start_time(evutil_socket_t fd, short what, void *arg)
+{
+    struct task *t = arg;
+    struct hub_stream *st = t->sink.stream;
+    if (t->state != T_WAITING || !st || !st->publisher || st->publish_seq != t->publish_seq) {
+        task_end(t, "the stream ended before the config's StartTime");
+        return;
+    }
+    oa_log(OA_LOG_INFO, "record: %s: the config's StartTime has come", t->key);
+    struct rec_config cfg = t->cfg;
+    auto_start(t, st, &cfg);
+}
+
 static void obs_publish(struct hub_observer *o, struct hub_stream *st)
 {
     if (!R.running || oa_map_get(&R.tasks, st->key))
         return; /* a paused task resumed through its sink */
     struct rec_config cfg;
-    if (rec_config_match(st->domain, st->app, st->name, &cfg) != 0 || !in_time_window(&cfg) ||
-        cfg.nformats == 0)
+    int64_t now = (int64_t)time(NULL);
+    if (rec_config_match(st->domain, st->app, st->name, &cfg) != 0 || cfg.nformats == 0 ||
+        (cfg.end_time && now >= cfg.end_time))
+        return;
+    if (cfg.on_demand != 0 && cfg.on_demand != 1 && cfg.on_demand != 2)
+        return; /* 7: only RealTimeRecordCommand */
+    if (cfg.on_demand == 2 && !wants_record_by_url(st))
         return;
     struct domain d;
     if (domain_get(st->domain, &d) != 0)
         return;
-    switch (cfg.on_demand) {
-    case 0:
-        task_record(task_new(st, d.account_id), st, &cfg, false);
-        break;
-    case 2:
-        if (wants_record_by_url(st))
-            task_record(task_new(st, d.account_id), st, &cfg, false);
-        break;
-    case 1: {
-        struct task *t = task_new(st, d.account_id);
+    struct task *t = task_new(st, d.account_id);
+    if (cfg.start_time && now < cfg.start_time) {
+        /* Published before the window opens: recording starts at StartTime if still live. */
         t->cfg = cfg;
-        t->state = T_PENDING;
+        t->state = T_WAITING;
         hub_subscribe(t->domain, t->app, t->stream, &t->sink);
-        break;
+        t->start_timer = evtimer_new(oa_loop_base(), on_start_time, t);
+        struct timeval tv = {(time_t)(cfg.start_time - now), 0};
+        event_add(t->start_timer, &tv);
+        oa_log(OA_LOG_INFO, "record: %s: recording starts at the config's StartTime, in %lld s",
+               t->key, (long long)(cfg.start_time - now));
+        return;
     }
-    default:
-        break; /* 7: only RealTimeRecordCommand */
-    }
+    auto_start(t, st, &cfg);
 }
 
 static void obs_unpublish(struct hub_observer *o, struct hub_stream *st)
@@ -432,10 +460,19 @@ enum rec_cmd_result recorder_command(int64_t account_id, const char *domain, con
         oa_log(OA_LOG_INFO, "record: %s: restart: new files from the next keyframe", t->key);
         return REC_CMD_OK;
     }
+    /* What a recording started now could not write: refused rather than an empty success. */
+    if (cfg.nformats == 0)
+        return REC_CMD_NO_FORMAT;
+    if (cfg.end_time && (int64_t)time(NULL) >= cfg.end_time)
+        return REC_CMD_EXPIRED;
     if (t) {
-        /* Pending on the OnDemandUrl: the command decides instead. */
+        /* Pending on the OnDemandUrl or waiting for StartTime: the command decides instead. */
         rec_ondemand_cancel(t->od);
         t->od = NULL;
+        if (t->start_timer) {
+            event_free(t->start_timer);
+            t->start_timer = NULL;
+        }
     } else {
         t = task_new(st, account_id);
     }

@@ -21,6 +21,8 @@
  *          otherwise the files are finished when DelayTime ends.
  *   OnDemand 1 -> PENDING while the OnDemandUrl is asked, at the stream's
  *          first audio/video frame (so codec and rate are known).
+ *   a publish before the config's StartTime -> WAITING until StartTime,
+ *          then the automatic start above if the stream is still live.
  *
  * A writer that falls behind (record_queue_ms of media or its byte caps
  * queued) makes the task drop frames until the queue is half empty and a
@@ -46,6 +48,8 @@ enum rec_cmd_result {
     REC_CMD_NO_STREAM,       /* not live (and nothing to stop) */
     REC_CMD_NO_CONFIG,       /* no effective record config */
     REC_CMD_ALREADY_STARTED, /* start while recording */
+    REC_CMD_NO_FORMAT,       /* start: the config has no RecordFormat (transcoding only) */
+    REC_CMD_EXPIRED,         /* start: the config's EndTime has passed */
     REC_CMD_BAD_COMMAND,
 };
 
