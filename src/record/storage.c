@@ -1,7 +1,8 @@
 /*
- * storage.c - the object-store interface and its local-disk backend, plus
- * the HTTP handler that serves objects with Range support through
- * evbuffer_add_file (sendfile from the page cache).
+ * storage.c - the object-store interface and its local-disk backend: files
+ * under <data_dir>/oss, URLs of this server, and the HTTP handler that
+ * serves them with Range support through evbuffer_add_file (sendfile from
+ * the page cache).
  */
 #include "storage.h"
 #include "core/alloc.h"
@@ -346,6 +347,10 @@ static int local_local_path(const char *bucket, const char *object, char *out, s
     return object_path(bucket, object, out, outlen);
 }
 
+static int local_url(const char *host, const char *bucket, const char *object, char *out,
+                     size_t outlen);
+static void local_http_init(void);
+
 static const struct storage_ops local_ops = {
     .open = local_open,
     .reopen = local_reopen,
@@ -360,6 +365,8 @@ static const struct storage_ops local_ops = {
     .rename = local_rename,
     .list = local_list,
     .local_path = local_local_path,
+    .url = local_url,
+    .http_init = local_http_init,
 };
 
 int storage_init_local(const char *data_dir)
@@ -382,7 +389,9 @@ static bool unreserved(unsigned char c)
     return isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/';
 }
 
-int storage_url(const char *host, const char *bucket, const char *object, char *out, size_t outlen)
+/* http://<host>/oss/~<token>/<bucket>/<object>: served by this server (local_http_init). */
+static int local_url(const char *host, const char *bucket, const char *object, char *out,
+                     size_t outlen)
 {
     size_t o = 0;
     char token[BUCKET_TOKEN_LEN + 1];
@@ -406,6 +415,11 @@ int storage_url(const char *host, const char *bucket, const char *object, char *
     }
     out[o] = '\0';
     return 0;
+}
+
+int storage_url(const char *host, const char *bucket, const char *object, char *out, size_t outlen)
+{
+    return backend->url(host, bucket, object, out, outlen);
 }
 
 int storage_ref(const char *from, const char *to, char *out, size_t outlen)
@@ -535,7 +549,7 @@ static void serve(struct evhttp_request *req, void *arg)
     }
     struct stat st;
     int fd = -1;
-    if (backend != &local_ops || object_path(bucket, object, file, sizeof(file)) != 0 ||
+    if (object_path(bucket, object, file, sizeof(file)) != 0 ||
         (fd = open(file, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0 ||
         !S_ISREG(st.st_mode)) {
         if (fd >= 0)
@@ -580,7 +594,13 @@ static void serve(struct evhttp_request *req, void *arg)
     evbuffer_free(b);
 }
 
-void storage_http_init(void)
+static void local_http_init(void)
 {
     http_server_route(HTTP_ROUTE_STORAGE, serve, NULL);
+}
+
+void storage_http_init(void)
+{
+    if (backend && backend->http_init)
+        backend->http_init();
 }

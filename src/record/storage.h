@@ -4,9 +4,12 @@
  * touching the recorder.
  *
  * The embedded backend keeps objects as files under <data_dir>/oss/<bucket>/
- * <object> and the HTTP listener serves them at /oss/~<token>/<bucket>/<object>
- * (with Range requests, so MP4 seeks work), so every RecordUrl plays as-is;
- * a bucket no account owns also at /oss/<bucket>/<object>.
+ * <object> and registers the HTTP route that serves them at
+ * /oss/~<token>/<bucket>/<object> (with Range requests, so MP4 seeks work),
+ * so every RecordUrl plays as-is; a bucket no account owns also at
+ * /oss/<bucket>/<object>. The URL of an object is the backend's business
+ * too (url op): a backend whose objects are served elsewhere (S3) forms its
+ * own URLs and registers no route, and nothing above this interface changes.
  *
  * Names are hostile input (they come from API templates): buckets are
  * [a-z0-9-]{3,63}; objects are 1..1023 bytes of relative path segments
@@ -18,7 +21,8 @@
  *
  * What a backend must provide is exactly the ops below: append-only writers
  * (open/write/sync/finish, reopen to cut a damaged tail), whole-object
- * put/get, ranged read, rename (S3: copy + delete), remove, size and list.
+ * put/get, ranged read, rename (S3: copy + delete), remove, size, list, the
+ * URL that plays an object and, optionally, the HTTP routes that serve it.
  */
 #ifndef OA_RECORD_STORAGE_H
 #define OA_RECORD_STORAGE_H
@@ -64,6 +68,18 @@ struct storage_ops {
                 bool (*fn)(const char *object, uint64_t size, void *arg), void *arg);
     /* A local path for libavformat to read (NULL if the backend has none). */
     int (*local_path)(const char *bucket, const char *object, char *out, size_t outlen);
+    /*
+     * The URL that plays an object, percent-encoded as needed. host is this
+     * server's public host[:port], for a backend this server serves; a
+     * backend with its own endpoint ignores it. Loop thread: no I/O.
+     */
+    int (*url)(const char *host, const char *bucket, const char *object, char *out, size_t outlen);
+    /*
+     * Registers the HTTP routes that serve the objects, for a backend this
+     * server serves (local: /oss/<bucket>/<object>); NULL when its URLs point
+     * elsewhere. Loop thread, once the HTTP listener exists.
+     */
+    void (*http_init)(void);
 };
 
 /* Selects the embedded local backend rooted at data_dir/oss. */
@@ -74,17 +90,18 @@ bool storage_bucket_valid(const char *bucket);
 bool storage_object_valid(const char *object);
 
 /*
- * The URL that plays an object: http://<host>/oss/~<token>/<bucket>/<object>,
- * with the object's characters percent-encoded as needed and the bucket's
- * URL token (store/bucket.h), which the HTTP route wants for an owned
- * bucket. Relative references between objects of a bucket (storage_ref)
- * keep the token. host carries the port.
+ * The backend's URL of an object (storage_ops.url); host: this server's
+ * public host[:port]. The local backend's is
+ * http://<host>/oss/~<token>/<bucket>/<object>, with the object's characters
+ * percent-encoded as needed and the bucket's URL token (store/bucket.h),
+ * which the HTTP route wants for an owned bucket. Relative references
+ * between objects of a bucket (storage_ref) keep the token.
  */
 int storage_url(const char *host, const char *bucket, const char *object, char *out, size_t outlen);
 /* A relative reference from object `from` to object `to` in one bucket ("../ts/1.ts"). */
 int storage_ref(const char *from, const char *to, char *out, size_t outlen);
 
-/* Registers the HTTP route that serves objects (local backend). */
+/* Registers the backend's HTTP routes, if it is served by this server (storage_ops.http_init). */
 void storage_http_init(void);
 
 #endif
