@@ -1,26 +1,40 @@
 // Recording end to end with the official SDK (@alicloud/pop-core) as the API
 // client and ffmpeg as the publisher: RealTimeRecordCommand start / stop /
 // restart / cancel_delay, each format (FLV, fragmented MP4, m3u8 + TS), a
-// cycle cut, automatic recording of a whole publish, frame counts and
-// durations checked with ffprobe against what ffmpeg published, every error
-// of the RealTimeRecordCommand table, the config actions and the index
-// actions (index playlists, delete with RemoveFile).
+// cycle cut, automatic recording of a whole publish, the config's
+// StartTime/EndTime window, every error of the RealTimeRecordCommand table,
+// the config actions and the index actions (index playlists, delete with
+// RemoveFile).
+//
+// Every recording is checked packet by packet against the file ffmpeg
+// published (lib/recording.mjs assertRun): exactly the packets sent between
+// the command and the stop, from the last keyframe before the command, with
+// the publisher's timestamps shifted to start at 0; ffprobe checks the
+// container durations.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, sleep, DOMAIN } from './lib/server.mjs';
-import { publish, probe, record, packetsOf } from './lib/media.mjs';
-import { recApi, rejects, probeFile, assertContiguous, contiguousIn, iso } from './lib/recording.mjs';
+import { publish } from './lib/media.mjs';
+import {
+  recApi, rejects, probeFile, assertContiguous, iso, makeSource, publishFile, publishedAt, packetHashes,
+  sourceOf, assertRun, assertRuns, mediaWindow, assertStartsAt, assertEndsAt, storedObjects, joinSegments,
+} from './lib/recording.mjs';
 
 let srv, api, tmp;
+const SRC = {};
 const FORMATS = [{ Format: 'flv' }, { Format: 'mp4' }, { Format: 'm3u8', SliceDuration: 5 }];
 
 before(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'onair-rec-'));
+  for (const s of [6, 8, 9, 14, 16]) {
+    const file = await makeSource(path.join(tmp, `src${s}.flv`), { seconds: s });
+    SRC[s] = { file, ...(await sourceOf(file)) };
+  }
   srv = await startServer();
   api = recApi(srv);
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'onair-rec-'));
   // Manual recording only (OnDemand 7) for app "live"; automatic (0) for "auto" and "cycle".
   await api.addConfig({ AppName: 'live', OssBucket: 'rec', OnDemand: 7, RecordFormat: FORMATS });
   await api.addConfig({ AppName: 'auto', OssBucket: 'rec', OnDemand: 0, DelayTime: 15, RecordFormat: FORMATS });
@@ -38,27 +52,27 @@ after(async () => {
 
 const byFormat = (files, f) => files.filter((x) => x.Format === f).sort((a, b) => a.StartTime.localeCompare(b.StartTime) || a.OssObject.localeCompare(b.OssObject));
 
+// Sends a command and returns the publisher's media time window it happened in.
+async function commandAt(stream, command, t0, app = 'live') {
+  const before = Date.now();
+  await api.command(stream, command, app);
+  return mediaWindow(t0, before, Date.now());
+}
+
 test('push, start, stop, list, play: the file holds exactly the frames sent in between', async () => {
-  const ref = path.join(tmp, 'ref-done.flv');
-  const player = record(`${srv.rtmp}/live/done`, ref);
-  await sleep(600);
-  const pub = publish(`${srv.rtmp}/live/done`, { seconds: 9, rate: 25, gop: 25 });
+  const src = SRC[9];
+  const pub = publishFile(`${srv.rtmp}/live/done`, src.file);
+  const t0 = await publishedAt(srv, 'live', 'done');
   await sleep(2300);
-  const t0 = Date.now();
-  await api.command('done', 'start');
+  const started = await commandAt('done', 'start', t0);
   await sleep(4000);
-  await api.command('done', 'stop');
-  const window = (Date.now() - t0) / 1000;
+  const stopped = await commandAt('done', 'stop', t0);
   const files = await api.waitFiles('done', 3);
   assert.equal((await pub.done).code, 0);
-  assert.equal((await player).code, 0);
-  const refp = await probe(ref, { packets: true });
-  const rv = packetsOf(refp, 'video'), ra = packetsOf(refp, 'audio');
-  assert.equal(rv.length, 225, 'the reference player got every published frame');
 
   const flv = byFormat(files, 'flv')[0], mp4 = byFormat(files, 'mp4')[0], m3u8 = byFormat(files, 'm3u8')[0];
   assert.ok(flv && mp4 && m3u8, JSON.stringify(files));
-  const counts = {};
+  const runs = {};
   for (const f of [flv, mp4, m3u8]) {
     assert.equal(f.Width, 320);
     assert.equal(f.Height, 240);
@@ -67,21 +81,20 @@ test('push, start, stop, list, play: the file holds exactly the frames sent in b
     assert.ok(f.OssObject.endsWith(`.${f.Format}`), f.OssObject);
     assert.doesNotMatch(f.OssObject, /recording/);
     assert.ok(Date.parse(f.EndTime) >= Date.parse(f.StartTime));
-    const { v, a, duration } = await probeFile(f.RecordUrl);
+    const rec = await packetHashes(f.RecordUrl);
+    const run = assertRun(rec, src, f.Format);
+    assertStartsAt(run, src, started, f.Format);
+    assertEndsAt(run, stopped, f.Format);
+    runs[f.Format] = run;
+    const { v, duration } = await probeFile(f.RecordUrl);
     assertContiguous(v, 40, f.Format);
-    // The GOP before the start (<= 1 s) plus the window, give or take a frame.
-    assert.ok(v.length >= window * 25 - 2 && v.length <= (window + 1) * 25 + 2, `${f.Format}: ${v.length} frames for ${window}s`);
     assert.ok(Math.abs(duration - v.length / 25) < 0.1, `${f.Format}: duration ${duration} for ${v.length} frames`);
     assert.ok(Math.abs(f.Duration - v.length / 25) < 0.1, `${f.Format}: index Duration ${f.Duration}`);
-    counts[f.Format] = [v.length, a.length];
-    if (f.Format !== 'm3u8') {
-      // FLV and MP4 keep the publisher's bytes: the run is inside what a player saw.
-      assert.ok(contiguousIn(v, rv) >= 0, `${f.Format}: video is one contiguous run of the stream`);
-      assert.ok(contiguousIn(a, ra) >= 0, `${f.Format}: audio is one contiguous run of the stream`);
-    }
   }
-  assert.deepEqual(counts.mp4, counts.flv);
-  assert.deepEqual(counts.m3u8, counts.flv);
+  // The three files hold the same packets.
+  for (const fmt of ['mp4', 'm3u8']) {
+    assert.deepEqual([runs[fmt].first.pos, runs[fmt].last.pos], [runs.flv.first.pos, runs.flv.last.pos], fmt);
+  }
   // The m3u8 recording is a VOD playlist of relative TS references.
   const text = await (await fetch(m3u8.RecordUrl)).text();
   assert.match(text, /#EXT-X-PLAYLIST-TYPE:VOD/);
@@ -90,80 +103,144 @@ test('push, start, stop, list, play: the file holds exactly the frames sent in b
 });
 
 test('OnDemand 0 records a whole publish, every frame; cancel_delay finishes it at once', async () => {
-  const ref = path.join(tmp, 'ref-auto.flv');
-  const player = record(`${srv.rtmp}/auto/all`, ref);
-  await sleep(600);
-  const pub = publish(`${srv.rtmp}/auto/all`, { seconds: 6, rate: 25, gop: 25 });
+  const src = SRC[6];
+  const pub = publishFile(`${srv.rtmp}/auto/all`, src.file);
   assert.equal((await pub.done).code, 0);
-  await player;
   // Automatic recordings wait DelayTime for the stream to return ...
   await sleep(1000);
   assert.equal((await api.files('all', { app: 'auto' })).length, 0);
   // ... unless told otherwise.
   await api.command('all', 'cancel_delay', 'auto');
   const files = await api.waitFiles('all', 3, { app: 'auto' });
-  const refp = await probe(ref, { packets: true });
-  const ra = packetsOf(refp, 'audio').length;
   for (const f of files) {
-    const { v, a, duration } = await probeFile(f.RecordUrl);
-    assert.equal(v.length, 150, `${f.Format}: every published video frame`);
-    assert.equal(a.length, ra, `${f.Format}: every audio frame the player got`);
-    assertContiguous(v, 40, f.Format, { firstSlack: f.Format === 'mp4' ? 40 : 0 });
+    // From the publisher's first packet (audio before the first keyframe) to its last.
+    const run = assertRun(await packetHashes(f.RecordUrl), src, f.Format, { heldAudio: true });
+    assert.equal(run.first.pos, 0, `${f.Format}: from the first packet`);
+    assert.equal(run.last.pos, src.order.length - 1, `${f.Format}: to the last packet`);
+    const { v, duration } = await probeFile(f.RecordUrl);
+    assertContiguous(v, 40, f.Format);
     assert.ok(Math.abs(duration - 6) < 0.1, `${f.Format}: duration ${duration}`);
   }
 });
 
 test('a cycle cut: a new file every CycleDuration, on a keyframe, nothing lost or doubled', async () => {
-  const pub = publish(`${srv.rtmp}/cycle/c1`, { seconds: 8, rate: 25, gop: 25 });
+  const src = SRC[8];
+  const pub = publishFile(`${srv.rtmp}/cycle/c1`, src.file);
   assert.equal((await pub.done).code, 0);
   await api.command('c1', 'cancel_delay', 'cycle');
   const files = await api.waitFiles('c1', 9, { app: 'cycle' });
+  const cuts = {};
   for (const fmt of ['flv', 'mp4', 'm3u8']) {
     const list = byFormat(files, fmt);
     assert.equal(list.length, 3, `${fmt}: files at 0, 3 and 6 s`);
-    let total = 0;
-    for (const f of list) {
-      const { v } = await probeFile(f.RecordUrl);
-      assertContiguous(v, 40, `${fmt} ${f.OssObject}`, { firstSlack: fmt === 'mp4' ? 40 : 0 });
-      total += v.length;
+    const recs = [];
+    for (const f of list) recs.push(await packetHashes(f.RecordUrl));
+    const runs = assertRuns(recs, src, fmt, { heldAudio: true });
+    assert.equal(runs[0].first.pos, 0);
+    assert.equal(runs[2].last.pos, src.order.length - 1);
+    // Each cut is on the first keyframe CycleDuration (less half a frame) after the file's start.
+    for (let i = 1; i < 3; i++) {
+      const want = src.video.find((p) => p.key && p.ms - runs[i - 1].first.ms + 20 >= 3000);
+      assert.equal(runs[i].key.pos, want.pos, `${fmt}: file ${i} starts at the keyframe at ${want.ms} ms`);
     }
-    assert.equal(total, 200, `${fmt}: the files together hold every frame once`);
+    cuts[fmt] = runs.map((r) => r.first.pos);
     assert.deepEqual(list.map((f) => Math.round(f.Duration)), [3, 3, 2]);
   }
+  assert.deepEqual(cuts.mp4, cuts.flv);
+  assert.deepEqual(cuts.m3u8, cuts.flv);
 });
 
 test('restart finishes the current files and continues in new ones from the next keyframe', async () => {
-  const ref = path.join(tmp, 'ref-restart.flv');
-  const player = record(`${srv.rtmp}/live/rs`, ref);
-  await sleep(600);
-  const pub = publish(`${srv.rtmp}/live/rs`, { seconds: 8, rate: 25, gop: 25 });
+  const src = SRC[8];
+  const pub = publishFile(`${srv.rtmp}/live/rs`, src.file);
+  const t0 = await publishedAt(srv, 'live', 'rs');
   await sleep(1500);
-  await api.command('rs', 'start');
+  const started = await commandAt('rs', 'start', t0);
   await sleep(2200);
-  await api.command('rs', 'restart');
+  const [rlo, rhi] = await commandAt('rs', 'restart', t0);
   await sleep(2500);
-  await api.command('rs', 'stop');
+  const stopped = await commandAt('rs', 'stop', t0);
   await pub.done;
-  await player;
   const files = await api.waitFiles('rs', 6);
-  const rv = packetsOf(await probe(ref, { packets: true }), 'video');
+  const cuts = {};
   for (const fmt of ['flv', 'mp4', 'm3u8']) {
     const list = byFormat(files, fmt);
     assert.equal(list.length, 2, fmt);
-    const [a, b] = [(await probeFile(list[0].RecordUrl)).v, (await probeFile(list[1].RecordUrl)).v];
-    assertContiguous(a, 40, `${fmt} before restart`);
-    assertContiguous(b, 40, `${fmt} after restart`);
-    if (fmt !== 'm3u8') {
-      const i = contiguousIn(a, rv), j = contiguousIn(b, rv);
-      assert.ok(i >= 0 && j >= 0);
-      assert.equal(j, i + a.length, `${fmt}: the second file starts with the frame after the first one's last`);
-    }
+    const recs = [await packetHashes(list[0].RecordUrl), await packetHashes(list[1].RecordUrl)];
+    // The second file starts with the packet after the first one's last.
+    const runs = assertRuns(recs, src, fmt);
+    assertStartsAt(runs[0], src, started, `${fmt} before restart`);
+    // ... at the first keyframe after the command.
+    const prev = src.video.filter((p) => p.key && p.pos < runs[1].key.pos).pop();
+    assert.ok(runs[1].key.ms >= rlo && prev.ms <= rhi, `${fmt}: cut at ${runs[1].key.ms} ms for a restart at ${rlo}..${rhi}`);
+    assertEndsAt(runs[1], stopped, `${fmt} after restart`);
+    cuts[fmt] = [runs[0].first.pos, runs[1].first.pos, runs[1].last.pos];
   }
+  assert.deepEqual(cuts.mp4, cuts.flv);
+  assert.deepEqual(cuts.m3u8, cuts.flv);
+});
+
+test('a running m3u8 recording plays from its live playlist once its first slice is complete', async () => {
+  const src = SRC[16];
+  const pub = publishFile(`${srv.rtmp}/live/inprog`, src.file);
+  const t0 = await publishedAt(srv, 'live', 'inprog');
+  await sleep(1000);
+  const started = await commandAt('inprog', 'start', t0);
+  // During the first slice there is nothing a playlist could list yet (docs/api.md).
+  await sleep(2000);
+  const live = () => storedObjects(srv.dataDir, 'rec').filter((o) => /\/inprog\/.*_recording\.m3u8$/.test(o));
+  assert.equal(live().length, 0, 'no playlist before the first slice is complete');
+  const t1 = Date.now();
+  while (!live().length && Date.now() - t1 < 15000) await sleep(100);
+  assert.equal(live().length, 1, 'the live playlist appears with the first complete slice');
+  const url = `${srv.http}/oss/rec/${live()[0]}`;
+  const text = await (await fetch(url)).text();
+  assert.match(text, /#EXT-X-PLAYLIST-TYPE:EVENT/);
+  assert.doesNotMatch(text, /ENDLIST/);
+  const joined = await joinSegments(url, path.join(tmp, 'inprog.ts'));
+  assert.ok(joined.segments.length >= 1);
+  const partial = assertRun(await packetHashes(joined.file), src, 'm3u8 while recording');
+  assertStartsAt(partial, src, started, 'm3u8 while recording');
+  assert.ok(partial.last.ms - partial.key.ms >= 4500, `a whole slice: ${partial.key.ms}..${partial.last.ms} ms`);
+  await api.command('inprog', 'stop');
+  await pub.done;
+  const [f] = await api.waitFiles('inprog', 1, { format: 'm3u8' });
+  // The finished recording begins with what the live playlist listed.
+  const whole = assertRun(await packetHashes(f.RecordUrl), src, 'm3u8 finished');
+  assert.equal(whole.first.pos, partial.first.pos);
+  assert.ok(whole.last.pos > partial.last.pos);
+  assert.equal(live().length, 0, 'the live playlist is replaced by the final one');
+});
+
+test('a stream live before the config\'s StartTime is recorded from StartTime, until EndTime', async () => {
+  const src = SRC[16];
+  const start = Math.ceil((Date.now() + 4000) / 1000) * 1000;
+  const end = start + 5000;
+  await api.addConfig({
+    AppName: 'win', StreamName: 'w1', OssBucket: 'rec', OnDemand: 0,
+    StartTime: iso(start), EndTime: iso(end), RecordFormat: [{ Format: 'flv' }],
+  });
+  const pub = publishFile(`${srv.rtmp}/win/w1`, src.file);
+  const t0 = await publishedAt(srv, 'win', 'w1');
+  await srv.waitLog(/win\/w1: recording starts at the config's StartTime/);
+  const [f] = await api.waitFiles('w1', 1, { app: 'win', timeoutMs: 30000 });
+  await pub.done;
+  const run = assertRun(await packetHashes(f.RecordUrl), src, 'windowed');
+  // The timers have second resolution.
+  assertStartsAt(run, src, mediaWindow(t0, start, start + 1000), 'windowed');
+  assertEndsAt(run, mediaWindow(t0, end, end + 1000), 'windowed');
+  assert.match(srv.log(), /win\/w1: stopped \(the config's EndTime\)/);
 });
 
 test('RealTimeRecordCommand errors, as documented', async () => {
-  const pub = publish(`${srv.rtmp}/nocfg/e1`, { seconds: 6 });
-  const pub2 = publish(`${srv.rtmp}/live/e2`, { seconds: 6 });
+  const pub = publish(`${srv.rtmp}/nocfg/e1`, { seconds: 8 });
+  const pub2 = publish(`${srv.rtmp}/live/e2`, { seconds: 8 });
+  const pub3 = publish(`${srv.rtmp}/tonly/e3`, { seconds: 8 });
+  const pub4 = publish(`${srv.rtmp}/live/e4`, { seconds: 8 });
+  // Transcoded formats only (onair does not transcode), and a window that has ended.
+  await api.addConfig({ AppName: 'tonly', OssBucket: 'rec', OnDemand: 7, TranscodeRecordFormat: [{ Format: 'flv' }], TranscodeTemplates: ['sd'] });
+  const now = Date.now();
+  await api.addConfig({ AppName: 'live', StreamName: 'e4', OssBucket: 'rec', OnDemand: 7, StartTime: iso(now - 7200e3), EndTime: iso(now - 3600e3), RecordFormat: [{ Format: 'flv' }] });
   await sleep(1500);
   const p = { DomainName: DOMAIN, AppName: 'live', StreamName: 'e2', Command: 'start' };
   const without = (k) => Object.fromEntries(Object.entries(p).filter(([n]) => n !== k));
@@ -174,17 +251,25 @@ test('RealTimeRecordCommand errors, as documented', async () => {
   await rejects(api.call('RealTimeRecordCommand', { ...p, DomainName: 'nope.example.com' }), 'InvalidDomain.NotFound', 404);
   await rejects(api.call('RealTimeRecordCommand', { ...p, StreamName: 'not-live' }), 'InvalidStream.NotFound', 404);
   await rejects(api.call('RealTimeRecordCommand', { ...p, AppName: 'nocfg', StreamName: 'e1' }), 'InvalidConfig.NotFound', 404);
+  const tr = await rejects(api.call('RealTimeRecordCommand', { ...p, AppName: 'tonly', StreamName: 'e3' }), 'InvalidConfig.NotFound', 404);
+  assert.match(tr.data.Message, /no RecordFormat/);
+  const ex = await rejects(api.call('RealTimeRecordCommand', { ...p, StreamName: 'e4' }), 'InvalidConfig.NotFound', 404);
+  assert.match(ex.data.Message, /EndTime has passed/);
   const bad = await rejects(api.call('RealTimeRecordCommand', { ...p, Command: 'pause' }), 'InvalidCommand.Malformed', 400);
   assert.match(bad.data.Message, /start, stop, cancel_delay, restart/);
   await rejects(api.call('RealTimeRecordCommand', { ...p, Command: 'cancel_delay_stop' }), 'InvalidCommand.Malformed', 400);
-  await api.call('RealTimeRecordCommand', p);
+  // restart on a stream that is not recording starts it.
+  await api.call('RealTimeRecordCommand', { ...p, Command: 'restart' });
   const dup = await rejects(api.call('RealTimeRecordCommand', p), 'TaskAlreadyStarted', 409);
   assert.equal(dup.data.Message, 'Task has already started.');
+  await sleep(1500);
   await api.call('RealTimeRecordCommand', { ...p, Command: 'stop' });
+  assert.ok((await api.waitFiles('e2', 3)).length >= 3, 'restart started a recording');
   // Stopping what is not recording is not an error.
   await api.call('RealTimeRecordCommand', { ...p, Command: 'stop' });
-  await pub.done;
-  await pub2.done;
+  await Promise.all([pub.done, pub2.done, pub3.done, pub4.done]);
+  assert.equal((await api.files('e3', { app: 'tonly' })).length, 0);
+  assert.equal((await api.files('e4')).length, 0);
 });
 
 test('record configs: add, duplicate, describe (OnDemond), update, precedence, delete, validation', async () => {
@@ -234,8 +319,10 @@ test('record configs: add, duplicate, describe (OnDemond), update, precedence, d
   await rejects(api.call('DescribeLiveRecordConfig', { DomainName: 'nope.example.com' }), 'InvalidDomain.NotFound', 404);
 });
 
-test('the index: one file, content, an index playlist over TS slices, delete with RemoveFile', async () => {
-  const pub = publish(`${srv.rtmp}/live/ix`, { seconds: 14, rate: 25, gop: 25 });
+test('the index: one file, content, index playlists over TS slices (EndTimeIncluded), delete with RemoveFile', async () => {
+  const src = SRC[14];
+  const pub = publishFile(`${srv.rtmp}/live/ix`, src.file);
+  await publishedAt(srv, 'live', 'ix');
   await sleep(1000);
   const t0 = Date.now();
   await api.command('ix', 'start');
@@ -256,20 +343,28 @@ test('the index: one file, content, an index playlist over TS slices, delete wit
   assert.equal(c[0].OssObjectPrefix, 'record/live/ix/');
   assert.ok(Math.abs(c[0].Duration - m3u8.Duration) < 0.01);
 
-  // An index playlist over the slices that start in the middle of the recording.
+  // The recording's slices start at about 0, 5 and 10 s.
+  const whole = await (await fetch(m3u8.RecordUrl)).text();
+  const slices = [...whole.matchAll(/#EXTINF:([\d.]+),/g)].map((x) => Number(x[1]));
+  assert.equal(slices.length, 3, whole);
+  // An index playlist over the slices that start in the first 9 s of the recording ...
   const start = Date.parse(m3u8.StartTime);
-  const made = await api.call('CreateLiveStreamRecordIndexFiles', {
+  const index = (OssObject, extra = {}) => api.call('CreateLiveStreamRecordIndexFiles', {
     DomainName: DOMAIN, AppName: 'live', StreamName: 'ix', OssEndpoint: 'oss-local', OssBucket: 'rec',
-    OssObject: 'index/{AppName}/{StreamName}/{Date}/{Hour}{Minute}{Second}.m3u8',
-    StartTime: iso(start), EndTime: iso(start + 9000),
+    OssObject, StartTime: iso(start), EndTime: iso(start + 9000), ...extra,
   });
-  const info = made.RecordInfo;
+  const info = (await index('index/{AppName}/{StreamName}/{Date}/{Hour}{Minute}{Second}.m3u8')).RecordInfo;
   assert.match(info.OssObject, /^index\/live\/ix\/\d{4}-\d\d-\d\d\/\d{6}\.m3u8$/);
-  assert.ok(info.Duration >= 5 && info.Duration <= 12, `index duration ${info.Duration}`);
-  await sleep(300); // the playlist is written by a worker thread
-  const { v } = await probeFile(info.RecordUrl);
-  assert.ok(Math.abs(v.length / 25 - info.Duration) < 0.1, `${v.length} frames for ${info.Duration} s`);
-  assert.equal(v[0].flags[0], 'K');
+  assert.ok(Math.abs(info.Duration - slices[0] - slices[1]) < 0.01, `index duration ${info.Duration}`);
+  // ... and with EndTimeIncluded the first slice starting at or after EndTime too.
+  const incl = (await index('index/incl.m3u8', { EndTimeIncluded: true })).RecordInfo;
+  assert.ok(Math.abs(incl.Duration - slices[0] - slices[1] - slices[2]) < 0.01, `index duration ${incl.Duration}`);
+  await sleep(300); // the playlists are written by a worker thread
+  const rec = assertRun(await packetHashes(m3u8.RecordUrl), src, 'recording');
+  const ix = assertRun(await packetHashes(info.RecordUrl), src, 'index playlist');
+  assert.equal(ix.first.pos, rec.first.pos);
+  const all = assertRun(await packetHashes(incl.RecordUrl), src, 'index playlist with EndTimeIncluded');
+  assert.deepEqual([all.first.pos, all.last.pos], [rec.first.pos, rec.last.pos]);
   await rejects(api.call('CreateLiveStreamRecordIndexFiles', {
     DomainName: DOMAIN, AppName: 'live', StreamName: 'ix', OssEndpoint: 'oss-local', OssBucket: 'rec',
     OssObject: 'index/none.m3u8', StartTime: iso(Date.now() + 3600e3), EndTime: iso(Date.now() + 7200e3),
@@ -286,7 +381,7 @@ test('the index: one file, content, an index playlist over TS slices, delete wit
   assert.equal((await fetch(mp4.RecordUrl)).status, 404);
   assert.equal((await fetch(info.RecordUrl)).status, 404);
   // The recording's own playlist and slices are untouched.
-  const again = await probeFile(m3u8.RecordUrl);
-  assert.ok(again.v.length > 250);
-  assert.equal((await api.files('ix')).length, 2);
+  const again = assertRun(await packetHashes(m3u8.RecordUrl), src, 'recording after the deletes');
+  assert.deepEqual([again.first.pos, again.last.pos], [rec.first.pos, rec.last.pos]);
+  assert.equal((await api.files('ix')).length, 3, 'the recordings and the other index playlist');
 });
