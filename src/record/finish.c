@@ -9,6 +9,7 @@
 #include "record/notify.h"
 #include "record/storage.h"
 #include "record/writer.h"
+#include "store/db.h"
 
 enum fin_result { FIN_DONE, FIN_GONE, FIN_AGAIN, FIN_FAILED };
 
@@ -98,7 +99,15 @@ static void fin_done(void *arg)
         oa_strlcpy(f->object, f->final_object, sizeof(f->object));
         f->final_object[0] = '\0';
         oa_strlcpy(f->state, "done", sizeof(f->state));
-        if (rec_index_finish(f) != 0) {
+        /* One transaction: a file is never done without its callback queued. */
+        if (db_begin() != 0 || rec_index_finish(f) != 0) {
+            db_rollback();
+            oa_log(OA_LOG_ERROR, "record: cannot index %s/%s", f->bucket, f->object);
+            break;
+        }
+        rec_notify_file(f);
+        if (db_commit() != 0) {
+            db_rollback();
             oa_log(OA_LOG_ERROR, "record: cannot index %s/%s", f->bucket, f->object);
             break;
         }
@@ -110,7 +119,6 @@ static void fin_done(void *arg)
                    "record: %s/%s/%s: %s file %s/%s done: %.3f s, %llu video + %llu audio frames",
                    f->domain, f->app, f->stream, f->format, f->bucket, f->object, f->duration,
                    (unsigned long long)j->vframes, (unsigned long long)j->aframes);
-        rec_notify_file(f);
         break;
     case FIN_GONE:
         rec_slice_delete_file(f->record_id);

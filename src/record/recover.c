@@ -158,8 +158,10 @@ static void repair_m3u8(struct job *j)
             continue;
         }
         uint64_t keep = 0;
-        if (storage()->size(js->s.bucket, js->s.object, &size) == 0)
-            keep = rec_repair_ts(size);
+        struct reader rd = {js->s.bucket, js->s.object};
+        if (storage()->size(js->s.bucket, js->s.object, &size) == 0 &&
+            rec_repair_ts(read_object, &rd, size, &keep) != 0)
+            keep = 0;
         struct rec_probe p = {0};
         if (keep && truncate_to(js->s.bucket, js->s.object, keep, size) == 0)
             probe_object(js->s.bucket, js->s.object, &p);

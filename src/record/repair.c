@@ -92,9 +92,71 @@ int64_t rec_flv_scan_duration_ms(const struct rec_flv_scan *s)
     return span + frame;
 }
 
-uint64_t rec_repair_ts(uint64_t size)
+#define TS_PACKET 188
+#define TS_CHUNK (TS_PACKET * 512)
+
+/* The payload of a TS packet (after any adaptation field): offset in p, or -1. */
+static int ts_payload(const uint8_t *p)
 {
-    return size - size % 188;
+    int afc = (p[3] >> 4) & 3;
+    if (!(afc & 1))
+        return -1;
+    int off = 4;
+    if (afc & 2)
+        off += 1 + p[4];
+    return off < TS_PACKET ? off : -1;
+}
+
+int rec_repair_ts(rec_read_fn *rd, void *ctx, uint64_t size, uint64_t *good)
+{
+    uint64_t whole = size - size % TS_PACKET;
+    uint8_t *buf = oa_malloc(TS_CHUNK);
+    uint64_t last_pes = UINT64_MAX; /* where the last PES starts */
+    int last_pid = -1;
+    uint64_t pes_len = 0, pes_got = 0; /* its declared length (0: unbounded) and payload seen */
+    int r = 0;
+    *good = 0;
+    uint64_t off = 0;
+    for (; off < whole; off += TS_CHUNK) {
+        size_t n = (size_t)OA_MIN((uint64_t)TS_CHUNK, whole - off), got = 0;
+        if ((r = rd(ctx, off, buf, n, &got)) != 0)
+            break;
+        n = got - got % TS_PACKET;
+        for (size_t i = 0; i < n; i += TS_PACKET) {
+            const uint8_t *p = buf + i;
+            if (p[0] != 0x47) {
+                whole = off + i; /* garbage: the stream ends here */
+                break;
+            }
+            int pid = ((p[1] & 0x1f) << 8) | p[2];
+            int po = ts_payload(p);
+            if (po < 0)
+                continue;
+            if ((p[1] & 0x40) && po + 6 <= TS_PACKET && p[po] == 0 && p[po + 1] == 0 &&
+                p[po + 2] == 1) {
+                last_pes = off + i;
+                last_pid = pid;
+                pes_len = oa_rb16(p + po + 4);
+                pes_got = (uint64_t)(TS_PACKET - po - 6);
+            } else if (pid == last_pid) {
+                pes_got += (uint64_t)(TS_PACKET - po);
+            }
+        }
+        if (n < OA_MIN((uint64_t)TS_CHUNK, size - off))
+            break;
+    }
+    oa_free(buf);
+    if (r)
+        return r;
+    /*
+     * The muxer writes each PES as consecutive packets, so only the last one
+     * can be cut short. With a length (audio) it is checked; without one
+     * (video) it cannot be, and it goes.
+     */
+    *good = whole;
+    if (last_pes != UINT64_MAX && (pes_len == 0 || pes_got < pes_len))
+        *good = last_pes;
+    return 0;
 }
 
 int rec_repair_fmp4(rec_read_fn *rd, void *ctx, uint64_t size, uint64_t *good)

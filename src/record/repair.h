@@ -4,7 +4,8 @@
  *
  *   FLV   everything up to the end of the last complete tag (header, payload
  *         and a matching previous-tag-size), after a valid file header;
- *   MPEG-TS  a whole number of 188-byte packets;
+ *   MPEG-TS  whole 188-byte packets, without a last PES (frame) that may
+ *         be cut short;
  *   fragmented MP4  ftyp + moov, then every moof whose mdat is complete
  *         (and any other complete top-level box after them).
  *
@@ -31,8 +32,12 @@ struct rec_flv_scan {
 /* Scans an FLV object of `size` bytes. 0, or the reader's error. */
 int rec_repair_flv(rec_read_fn *rd, void *ctx, uint64_t size, struct rec_flv_scan *out);
 
-/* The whole 188-byte packets of an MPEG-TS object. */
-uint64_t rec_repair_ts(uint64_t size);
+/*
+ * Scans an MPEG-TS object: *good is its whole 188-byte packets up to any
+ * garbage, less the last PES unless it is provably complete (a declared
+ * length that its packets fill). 0, or the reader's error.
+ */
+int rec_repair_ts(rec_read_fn *rd, void *ctx, uint64_t size, uint64_t *good);
 
 /* Scans a fragmented MP4 object; *good is 0 when ftyp/moov are incomplete. */
 int rec_repair_fmp4(rec_read_fn *rd, void *ctx, uint64_t size, uint64_t *good);

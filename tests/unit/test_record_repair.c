@@ -174,12 +174,58 @@ static void test_fmp4_every_cut(void **state)
     oa_buf_free(&c);
 }
 
+/* One TS packet of pid; start: it begins a PES (stream id sid, declared length len). */
+static void ts_packet(struct oa_buf *b, int pid, bool start, uint8_t sid, uint16_t len)
+{
+    uint8_t p[188];
+    memset(p, 0xff, sizeof(p));
+    p[0] = 0x47;
+    p[1] = (uint8_t)((start ? 0x40 : 0) | (pid >> 8));
+    p[2] = (uint8_t)pid;
+    p[3] = 0x10; /* payload only */
+    if (start) {
+        static const uint8_t h[] = {0, 0, 1};
+        memcpy(p + 4, h, 3);
+        p[7] = sid;
+        oa_wb16(p + 8, len);
+    }
+    assert_int_equal(oa_buf_append(b, p, sizeof(p)), 0);
+}
+
+static uint64_t ts_good(const struct oa_buf *b, size_t len)
+{
+    struct mem m = {b->data, len};
+    uint64_t good = 12345;
+    assert_int_equal(rec_repair_ts(mem_read, &m, len, &good), 0);
+    return good;
+}
+
 static void test_ts(void **state)
 {
-    assert_int_equal(rec_repair_ts(0), 0);
-    assert_int_equal(rec_repair_ts(187), 0);
-    assert_int_equal(rec_repair_ts(188), 188);
-    assert_int_equal(rec_repair_ts(188 * 1000 + 187), 188 * 1000);
+    struct oa_buf b = OA_BUF_INIT(1 << 20);
+    assert_int_equal(ts_good(&b, 0), 0);
+    /* A video PES (no length) of 3 packets, then an audio PES whose length 2 packets fill. */
+    ts_packet(&b, 256, true, 0xe0, 0);
+    ts_packet(&b, 256, false, 0, 0);
+    ts_packet(&b, 256, false, 0, 0);
+    uint16_t alen = (uint16_t)(188 - 4 - 6 + 188 - 4);
+    ts_packet(&b, 257, true, 0xc0, alen);
+    ts_packet(&b, 257, false, 0, 0);
+    /* The audio PES is complete: everything stays. */
+    assert_int_equal(ts_good(&b, b.len), b.len);
+    /* Cut inside the audio PES (or its last packet torn): it goes, the video before it stays. */
+    assert_int_equal(ts_good(&b, b.len - 1), 3 * 188);
+    assert_int_equal(ts_good(&b, 4 * 188), 3 * 188);
+    /* The video PES is last: it may be cut short, so it goes. */
+    assert_int_equal(ts_good(&b, 3 * 188), 0);
+    assert_int_equal(ts_good(&b, 2 * 188 + 100), 0);
+    /* A PES after it and garbage after that: up to the garbage, less the last PES. */
+    ts_packet(&b, 256, true, 0xe0, 0);
+    size_t v2 = b.len;
+    ts_packet(&b, 257, true, 0xc0, 10);
+    b.data[b.len - 188] = 0x00; /* lost sync */
+    assert_int_equal(ts_good(&b, b.len), v2 - 188);
+    oa_buf_free(&b);
 }
 
 int main(void)
