@@ -296,7 +296,13 @@ static void map_timestamp(struct hub_stream *st, struct packet *pkt)
     }
     if (st->_ts_offset)
         packet_set_ts(pkt, (uint32_t)((int64_t)pkt->ts + st->_ts_offset));
-    st->_last_ts = pkt->ts;
+    /*
+     * The newest timestamp, not the last one: a publisher's last packets are
+     * not in timestamp order across streams (its last video frame may come
+     * after later audio), and the next publish must start after all of them.
+     */
+    if (!st->_have_last_ts || (int32_t)(pkt->ts - st->_last_ts) > 0)
+        st->_last_ts = pkt->ts;
     st->_have_last_ts = true;
 }
 

@@ -210,12 +210,20 @@ static void test_republish_continues_time(void **state)
     struct hub_stream *st = hub_publish("d", "live", "re", &a, &err);
     hub_stream_push(st, video(5000, true));
     hub_stream_push(st, video(5040, false));
+    hub_stream_push(st, audio(5060));
+    hub_stream_push(st, video(5080, false));
+    /* The publisher's last video frame comes after later audio. */
+    hub_stream_push(st, audio(5100));
+    hub_stream_push(st, video(5090, false));
     hub_unpublish(st);
     st = hub_publish("d", "live", "re", &b, &err);
     assert_non_null(st);
-    hub_stream_push(st, video(0, true)); /* the new publisher starts at zero */
-    assert_int_equal(r.n, 3);
-    assert_true(r.got[2]->ts > r.got[1]->ts);
+    hub_stream_push(st, audio(0)); /* the new publisher starts at zero */
+    hub_stream_push(st, video(0, true));
+    assert_int_equal(r.n, 8);
+    /* Time moves forward in each stream: after the newest packet, not the last one. */
+    assert_true(r.got[6]->ts > 5100);
+    assert_true(r.got[7]->ts > 5090);
     hub_unpublish(st);
     hub_unsubscribe(&r.sink);
     rs_free(&r);
