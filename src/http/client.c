@@ -43,6 +43,7 @@ struct http_client_req {
     int attempts;
     struct evhttp_connection *conn; /* in flight */
     struct event *timer;
+    struct event *deadline; /* ends an attempt that takes longer than timeout_ms in all */
     int last_status;
     const char *last_error;
     struct oa_buf resp;
@@ -95,6 +96,8 @@ static void req_free(struct http_client_req *r)
         evhttp_connection_free(r->conn);
     if (r->timer)
         event_free(r->timer);
+    if (r->deadline)
+        event_free(r->deadline);
     for (char **h = r->headers; h && *h; h++)
         oa_free(*h);
     oa_free(r->headers);
@@ -141,9 +144,27 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     attempt(arg);
 }
 
+/*
+ * The attempt's deadline: libevent's connection timeout only bounds each
+ * read and write, so a peer that trickles bytes would hold a request open
+ * forever. Freeing the connection drops its request without calling it back.
+ */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_client_req *r = arg;
+    if (!r->conn)
+        return;
+    evhttp_connection_free(r->conn);
+    r->conn = NULL;
+    r->last_status = 0;
+    r->last_error = "timed out";
+    retry_or_complete(r);
+}
+
 static void on_response(struct evhttp_request *req, void *arg)
 {
     struct http_client_req *r = arg;
+    event_del(r->deadline);
     /* libevent frees the connection after this callback (free-on-completion). */
     r->conn = NULL;
     r->last_status = req ? evhttp_request_get_response_code(req) : 0;
@@ -218,6 +239,7 @@ static void attempt(struct http_client_req *r)
         return;
     }
     evhttp_connection_free_on_completion(r->conn);
+    event_add(r->deadline, &tv);
 }
 
 int http_client_url_host(const char *url, char *out, size_t outlen)
@@ -293,6 +315,7 @@ struct http_client_req *http_client_request(const char *method, const char *url,
     r->done = done;
     r->arg = arg;
     r->timer = evtimer_new(oa_loop_base(), on_timer, r);
+    r->deadline = evtimer_new(oa_loop_base(), on_deadline, r);
     r->next = C.reqs;
     if (C.reqs)
         C.reqs->prev = r;

@@ -30,7 +30,7 @@ struct http_client_response {
 typedef void http_client_done_fn(void *arg, const struct http_client_response *res);
 
 struct http_client_opts {
-    int timeout_ms;     /* per attempt; 0 = 5000 */
+    int timeout_ms;     /* per attempt, all of it; 0 = 5000 */
     int retries;        /* attempts after the first */
     int retry_delay_ms; /* 0 = 1000 */
     const char *content_type;

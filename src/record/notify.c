@@ -363,7 +363,12 @@ static void on_ondemand(void *arg, const struct http_client_response *res)
 {
     struct rec_ondemand *od = arg;
     struct rec_ondemand_reply reply;
-    rec_ondemand_parse(res->body, res->status ? res->body_len : 0, &reply);
+    /* Only a 2xx answer counts; after the retries anything else means "no usable reply". */
+    bool ok = res->status >= 200 && res->status < 300;
+    rec_ondemand_parse(res->body, ok ? res->body_len : 0, &reply);
+    if (!ok)
+        oa_log(OA_LOG_WARN, "record: OnDemandUrl: %s after %d attempt(s); not recording",
+               res->status ? "HTTP error" : (res->error ? res->error : "no answer"), res->attempts);
     od->fn(od->arg, &reply);
     oa_free(od);
 }

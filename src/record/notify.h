@@ -59,7 +59,7 @@ int rec_notify_records_list(const char *domain, const char *app, const char *str
 
 /* What an OnDemandUrl answered (OnDemand=1). */
 struct rec_ondemand_reply {
-    bool ok; /* a parsable reply arrived */
+    bool ok; /* a 2xx answer with a parsable body arrived (after the retries) */
     bool need_record;
     int interval_s[REC_NFMT]; /* 0 = not given */
     bool formats_given;
