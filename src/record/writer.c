@@ -636,6 +636,13 @@ static void file_begin(struct rec_writer *w, struct wfile *f)
     oa_strlcpy(row->object_prefix, f->cfg.object_prefix, sizeof(row->object_prefix));
     oa_strlcpy(row->push_args, w->p.push_args, sizeof(row->push_args));
     row->seq = atomic_fetch_add(&w->p.seq->file[f->cfg.fmt], 1);
+    /* The picture size the file starts with (headers may change later: FLV and m3u8 go on). */
+    struct avc_config c;
+    if (w->vhdr && packet_codec(w->vhdr) == FLV_VIDEO_CODEC_AVC && w->vhdr->size > 5 &&
+        avc_parse_config(w->vhdr->data + 5, w->vhdr->size - 5, &c) == 0) {
+        row->width = c.width;
+        row->height = c.height;
+    }
     int64_t wall = f->held[0].wall;
     row->start_ms = wall;
     row->created = wall / 1000;
@@ -738,12 +745,6 @@ static void file_finish(struct rec_writer *w, struct wfile *f)
     struct rec_file *row = &f->row;
     row->end_ms = OA_MAX(f->last_wall + fm, row->start_ms);
     row->duration = (double)(f->last_rel + fm) / 1000.0;
-    struct avc_config c;
-    if (w->vhdr && packet_codec(w->vhdr) == FLV_VIDEO_CODEC_AVC && w->vhdr->size > 5 &&
-        avc_parse_config(w->vhdr->data + 5, w->vhdr->size - 5, &c) == 0) {
-        row->width = c.width;
-        row->height = c.height;
-    }
     struct rec_tmpl_vars v = {w->p.app,      w->p.stream, row->seq,
                               row->start_ms, row->end_ms, row->start_ms / 1000};
     char final[REC_OBJECT_MAX];
