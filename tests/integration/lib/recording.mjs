@@ -233,7 +233,12 @@ export function keyAtOrBefore(src, ms) {
 // the publish). Timestamps are the source's, shifted by one offset for both
 // streams (within tolMs: MPEG-TS works in 90 kHz and interpolates audio).
 // Returns { first, last } (source packets, in publishing order) and the runs.
-export function assertRun(rec, src, label, { heldAudio = false, tolMs = 1.5 } = {}) {
+//
+// `truncated` is for a file cut short by a crash and repaired: each stream
+// still a contiguous run from the start, complete up to where the shorter
+// one ends (an MP4 fragment or TS stream may stop one frame earlier in one
+// stream than in the other).
+export function assertRun(rec, src, label, { heldAudio = false, tolMs = 1.5, truncated = false } = {}) {
   assert.ok(rec.video.length > 0, `${label}: no video`);
   const v0 = locate(rec.video, src.video);
   assert.ok(v0 >= 0, `${label}: the ${rec.video.length} video packets are not one contiguous run of the source's`);
@@ -252,14 +257,18 @@ export function assertRun(rec, src, label, { heldAudio = false, tolMs = 1.5 } = 
     first = src.audio[a0];
     assert.ok(!src.video.some((p) => p.pos > first.pos && p.pos < key.pos), `${label}: video skipped before the keyframe`);
   }
-  const last = [src.video[v1], a0 >= 0 ? src.audio[a1] : null].filter(Boolean).sort((x, y) => x.pos - y.pos).pop();
+  const ends = [src.video[v1], a0 >= 0 ? src.audio[a1] : null].filter(Boolean).sort((x, y) => x.pos - y.pos);
+  const last = ends[ends.length - 1];
   // Every source packet from first to last, of each stream, is in the recording.
-  const inRange = (p) => p.pos >= first.pos && p.pos <= last.pos;
-  const wantV = src.video.filter((p) => p.pos >= key.pos && p.pos <= last.pos).length;
-  assert.equal(rec.video.length, wantV, `${label}: video packets between the first and the last recorded one are missing`);
+  const upTo = truncated ? ends[0] : last;
+  const inRange = (p) => p.pos >= first.pos && p.pos <= upTo.pos;
+  const wantV = src.video.filter((p) => p.pos >= key.pos && p.pos <= upTo.pos).length;
+  const gotV = truncated ? rec.video.filter((p, k) => src.video[v0 + k].pos <= upTo.pos).length : rec.video.length;
+  assert.equal(gotV, wantV, `${label}: video packets between the first and the last recorded one are missing`);
   const wantA = src.audio.filter(inRange);
   if (wantA.length || rec.audio.length) {
-    assert.equal(rec.audio.length, wantA.length, `${label}: audio ${a0}..${a1} but the source has ${wantA.length} audio packets in that span`);
+    const gotA = truncated ? rec.audio.filter((p, k) => src.audio[a0 + k].pos <= upTo.pos).length : rec.audio.length;
+    assert.equal(gotA, wantA.length, `${label}: audio ${a0}..${a1} but the source has ${wantA.length} audio packets in that span`);
     assert.equal(a0, src.audio.indexOf(wantA[0]), `${label}: audio starts at source audio ${a0}, not ${src.audio.indexOf(wantA[0])}`);
   }
   // One timestamp offset for everything.
@@ -332,4 +341,26 @@ export async function joinSegments(url, file) {
   }
   writeFileSync(file, Buffer.concat(parts));
   return { file, segments: uris, text };
+}
+
+// A recording that holds several whole publishes one after the other (an
+// automatic recording continued within DelayTime): per stream exactly the
+// parts' packets in order, each part's timestamps shifted by one offset,
+// and every part after the one before it.
+export function assertParts(rec, parts, label, { tolMs = 1.5 } = {}) {
+  for (const kind of ['video', 'audio']) {
+    const want = parts.flatMap((p) => p[kind]);
+    assert.equal(rec[kind].length, want.length, `${label}: ${rec[kind].length} ${kind} packets, the publishes had ${want.length}`);
+    let k = 0, prevEnd = -Infinity;
+    for (const [i, p] of parts.entries()) {
+      const off = rec[kind][k].ms - p[kind][0].ms;
+      for (const s of p[kind]) {
+        const r = rec[kind][k++];
+        assert.ok(r.hash === s.hash && r.size === s.size, `${label}: ${kind} packet ${k - 1} is not publish ${i}'s`);
+        assert.ok(Math.abs(r.ms - s.ms - off) <= tolMs, `${label}: ${kind} packet ${k - 1} at ${r.ms} ms, not ${s.ms + off}`);
+      }
+      assert.ok(p[kind][0].ms + off > prevEnd, `${label}: publish ${i} ${kind} starts before the previous one ends`);
+      prevEnd = p[kind][p[kind].length - 1].ms + off;
+    }
+  }
 }
