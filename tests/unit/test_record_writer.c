@@ -33,6 +33,7 @@ static char dir[256];
 static struct {
     struct rec_file done[MAX_FILES];
     int ndone, nopen, nerrors;
+    bool refuse; /* the "loop" cannot write rows */
 } E;
 
 /* Plays the loop: rows are "written" (every open is answered), finished files get their names. */
@@ -49,7 +50,7 @@ static void on_event(struct rec_wevent *ev)
         uint64_t size;
         assert_int_equal(storage()->size(ev->file.bucket, ev->file.object, &size), OA_ENOTFOUND);
         E.nopen++;
-        rec_writer_ack(ev, true);
+        rec_writer_ack(ev, !E.refuse);
     } else if (ev->kind == RW_SLICE_OPEN) {
         rec_writer_ack(ev, true);
     } else if (ev->kind == RW_ERROR) {
@@ -132,7 +133,9 @@ static struct rec_writer *open_writer(const char *stream, int cycle_s)
 
 static void run_and_collect(void)
 {
+    bool refuse = E.refuse;
     memset(&E, 0, sizeof(E));
+    E.refuse = refuse;
     rec_writers_stop();
     oa_loop_drain_posts();
 }
@@ -306,6 +309,65 @@ static void test_name_taken(void **state)
     assert_non_null(strstr(E.done[1].object, "_1.flv"));
 }
 
+/* Audio stamped before the keyframe that cut the file, arriving after it, opens the new file. */
+static void test_late_audio_after_a_cut(void **state)
+{
+    assert_int_equal(rec_writers_start(1, on_event), 0);
+    struct rec_writer *w = open_writer("late", 3);
+    feed_headers(w);
+    uint32_t seq = 0;
+    feed_av(w, 0, 3000, &seq); /* the last audio is at 2954 */
+    uint32_t key = seq;
+    feed(w, frame(PKT_VIDEO, 3000, true, seq++));
+    uint32_t late = seq;
+    feed(w, frame(PKT_AUDIO, 2990, false, seq++));
+    feed(w, frame(PKT_AUDIO, 3013, false, seq++));
+    feed(w, frame(PKT_VIDEO, 3040, false, seq++));
+    rec_writer_close(w);
+    run_and_collect();
+    assert_int_equal(E.ndone, 2);
+    struct tag t[500];
+    size_t n = read_tags(E.done[0].object, t, 500);
+    assert_int_equal(t[n - 1].seq, key - 1);
+    n = read_tags(E.done[1].object, t, 500);
+    assert_int_equal(n, 4);
+    /* The earliest frame is the file's 0 and every other keeps its distance to it. */
+    assert_int_equal(t[0].seq, late);
+    assert_int_equal(t[0].ts, 0);
+    assert_int_equal(t[1].seq, key);
+    assert_true(t[1].key);
+    assert_int_equal(t[1].ts, 10);
+    assert_int_equal(t[2].ts, 23);
+    assert_int_equal(t[3].ts, 50);
+    assert_int_equal(E.done[1].start_ms, 1700000000000LL + 2990);
+}
+
+static bool count_one(const char *object, uint64_t size, void *arg)
+{
+    (*(int *)arg)++;
+    return true;
+}
+
+/* Without an index row nothing is created: a refused row leaves no object behind. */
+static void test_refused_row_creates_nothing(void **state)
+{
+    E.refuse = true;
+    assert_int_equal(rec_writers_start(1, on_event), 0);
+    struct rec_writer *w = open_writer("refused", 3600);
+    feed_headers(w);
+    uint32_t seq = 0;
+    feed_av(w, 0, 2000, &seq);
+    rec_writer_close(w);
+    run_and_collect();
+    E.refuse = false;
+    assert_true(E.nopen >= 1);
+    assert_int_equal(E.ndone, 0);
+    assert_true(E.nerrors >= 1);
+    int n = 0;
+    assert_int_equal(storage()->list("rec", "record/live/refused/", count_one, &n), 0);
+    assert_int_equal(n, 0);
+}
+
 static bool list_one(const char *object, uint64_t size, void *arg)
 {
     int *n = arg;
@@ -362,6 +424,8 @@ int main(void)
         cmocka_unit_test(test_start_between_keyframes_and_restart),
         cmocka_unit_test(test_pause_continues_same_file),
         cmocka_unit_test(test_name_taken),
+        cmocka_unit_test(test_late_audio_after_a_cut),
+        cmocka_unit_test(test_refused_row_creates_nothing),
         cmocka_unit_test(test_storage_ops),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
