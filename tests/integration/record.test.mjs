@@ -20,7 +20,7 @@ import { startServer, sleep, DOMAIN } from './lib/server.mjs';
 import { publish } from './lib/media.mjs';
 import {
   recApi, rejects, probeFile, assertContiguous, iso, makeSource, publishFile, publishedAt, packetHashes,
-  sourceOf, assertRun, assertRuns, mediaWindow, assertStartsAt, assertEndsAt, storedObjects, joinSegments,
+  sourceOf, assertRun, assertRuns, mediaWindow, assertStartsAt, assertEndsAt, storedObjects, joinSegments, ossUrl,
 } from './lib/recording.mjs';
 
 let srv, api, tmp;
@@ -193,7 +193,7 @@ test('a running m3u8 recording plays from its live playlist once its first slice
   const t1 = Date.now();
   while (!live().length && Date.now() - t1 < 15000) await sleep(100);
   assert.equal(live().length, 1, 'the live playlist appears with the first complete slice');
-  const url = `${srv.http}/oss/rec/${live()[0]}`;
+  const url = ossUrl(srv, 'rec', live()[0]);
   const text = await (await fetch(url)).text();
   assert.match(text, /#EXT-X-PLAYLIST-TYPE:EVENT/);
   assert.doesNotMatch(text, /ENDLIST/);
