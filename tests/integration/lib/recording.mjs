@@ -167,7 +167,7 @@ export function publishFile(url, file, { extra = [] } = {}) {
 // Waits for the server to accept the publish of app/stream; returns the wall
 // clock then, the origin of the publisher's media clock (within ~0.1 s).
 export async function publishedAt(srv, app, stream) {
-  const re = new RegExp(`publish [^ ]*/${app}/${stream}\\b`);
+  const re = new RegExp(`/${app}/${stream}: publish$`, 'm');
   await srv.waitLog(re, 20000);
   return Date.now();
 }
