@@ -41,7 +41,7 @@
 #define BACKOFF_MAX_MS 4000
 #define IMAGE_BACKOFF_MAX_MS 30000
 #define OPEN_TIMEOUT_US 10000000
-/* Files are decoded this far ahead of their presentation time. */
+/* Files and paced live sources are decoded this far ahead of their presentation time. */
 #define VOD_LEAD_US 50000
 #define US ((AVRational){1, 1000000})
 
@@ -180,7 +180,7 @@ static void dec_init(struct dec *d, struct studio_input *in)
     d->vs = d->as = -1;
     d->v_next_pts = d->a_next_pts = d->v_last_pts = AV_NOPTS_VALUE;
     d->vod_end_us = INT64_MAX;
-    studio_clockmap_reset(&d->clock);
+    studio_clockmap_reset(&d->clock, false);
 }
 
 static void dec_close_codecs(struct dec *d)
@@ -248,7 +248,13 @@ static bool dec_time(struct dec *d, int64_t pts, int64_t *t_us)
 {
     int64_t now = oa_mono_us();
     if (!d->vod) {
-        *t_us = studio_clockmap_map(&d->clock, pts, now);
+        int64_t t = studio_clockmap_map(&d->clock, pts, now);
+        /* Paced: hold the frame back until just before it is due, as files are. */
+        while (d->clock.paced && oa_mono_us() < t - VOD_LEAD_US) {
+            if (studio_waiter_sleep_until(&d->in->w, (t - VOD_LEAD_US) * 1000))
+                return false;
+        }
+        *t_us = t;
         return true;
     }
     int64_t rel = pts - d->vod_start_us;
@@ -648,7 +654,8 @@ static void run_remote(struct dec *d)
         int r = open_source(d, true);
         if (r == 0) {
             ilog(in, OA_LOG_INFO, "connected");
-            studio_clockmap_reset(&d->clock);
+            /* HLS hands over whole segments at once: pace them (see struct studio_clockmap). */
+            studio_clockmap_reset(&d->clock, strcmp(d->fmt->iformat->name, "hls") == 0);
             studio_track_audio_discontinuity(in->pub.track);
             int64_t opened = oa_mono_us();
             while (!stopping(in) && (r = read_one(d)) == 0) {

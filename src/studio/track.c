@@ -304,9 +304,10 @@ void studio_track_mix(struct studio_track *t, int64_t pos, int n, float *const *
     pthread_mutex_unlock(&t->mu);
 }
 
-void studio_clockmap_reset(struct studio_clockmap *c)
+void studio_clockmap_reset(struct studio_clockmap *c, bool paced)
 {
     memset(c, 0, sizeof(*c));
+    c->paced = paced;
 }
 
 int64_t studio_clockmap_map(struct studio_clockmap *c, int64_t pts_us, int64_t now_us)
@@ -319,7 +320,7 @@ int64_t studio_clockmap_map(struct studio_clockmap *c, int64_t pts_us, int64_t n
         return now_us;
     }
     int64_t late = now_us - (pts_us + c->offset_us);
-    if (late < 0 || late > RESYNC_US) {
+    if (late > RESYNC_US || late < (c->paced ? -RESYNC_US : 0)) {
         /* Earlier than ever (a new delay floor), or a jump: re-anchor on this frame. */
         c->offset_us += late;
         late = 0;

@@ -115,14 +115,21 @@ static inline int64_t studio_track_pos(int64_t t_us, int sr)
  * the offset moves up by the smallest lateness seen. A frame more than a
  * second late (a timestamp jump, a republish that continues old timestamps)
  * re-anchors at once.
+ *
+ * A paced source (HLS) arrives a segment at a time, most of it early, so an
+ * early frame is not a new delay floor there: the mapping keeps the first
+ * frame's offset and the reader waits for each frame's time instead. Only a
+ * jump of more than a second either way re-anchors it.
  */
 struct studio_clockmap {
     bool mapped;
+    bool paced;
     int64_t offset_us;
     int64_t win_start_us, win_min_us;
 };
 
-void studio_clockmap_reset(struct studio_clockmap *c);
+/* Forgets the mapping; paced as described above. */
+void studio_clockmap_reset(struct studio_clockmap *c, bool paced);
 /* The common-clock time of a frame with timestamp pts_us that is available at now_us. */
 int64_t studio_clockmap_map(struct studio_clockmap *c, int64_t pts_us, int64_t now_us);
 

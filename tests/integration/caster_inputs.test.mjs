@@ -190,6 +190,37 @@ test('live inputs from another server (RTMP, HTTP-FLV, HLS) and a same-server on
   assert.doesNotMatch(log, /play live\.test\.onair\/live\/yellow|live\/yellow: play|studio input RV04 .*connected/);
 });
 
+test('an HLS input plays in real time: every colour of a segment shows, in order, for as long as it lasted', async () => {
+  // Red, green, blue for half a second each, in one-second segments: a segment
+  // arrives in one burst, and each of its colours must still show for its own half second.
+  const rgb = (c) => `if(between(mod(T,1.5),${c * 0.5},${c * 0.5 + 0.499}),1,0)`;
+  pubs.cycle = lavfi(`${remote.rtmp}/live/cycle`,
+    `color=c=black:s=160x90:r=30,format=rgb24,geq=r='255*${rgb(0)}':g='128*${rgb(1)}':b='255*${rgb(2)}'`,
+    'sine=f=500:r=48000');
+  await add({ ResourceName: 'cycle hls', LocationId: 'RV09', LiveStreamUrl: `http://127.0.0.1:${remote.httpPort}/live/cycle.m3u8` });
+  const layout = await quadLayout(['RV09']);
+  await onPgm(layout);
+  // Green (an earlier layout may still show red there) comes only from the new input.
+  await until(['green', null, null, null], 30000);
+  const watched = sampler();
+  await sleep(7000);
+  const seen = watched.stop();
+  const runs = runsOf(seen.map((s) => s.c[0]));
+  const detail = JSON.stringify(runs);
+  // The first and last runs are cut by the window.
+  const inner = runs.slice(1, -1);
+  assert.ok(inner.length >= 9, `too few colour changes in 7 s: ${detail}`);
+  const order = { red: 'green', green: 'blue', blue: 'red' };
+  for (let i = 1; i < runs.length; i++) assert.equal(runs[i][0], order[runs[i - 1][0]], `colours out of order: ${detail}`);
+  // Half a second is 15 frames at 30 fps; a frozen or skipped segment shows as ~30 or ~0.
+  for (const [c, n] of inner) assert.ok(n >= 9 && n <= 21, `${c} for ${n} frames: ${detail}`);
+  await kill(pubs.cycle);
+  delete pubs.cycle;
+  const list = (await pop.call('DescribeCasterVideoResources', { CasterId: casterId })).VideoResources.VideoResource;
+  for (const res of list.filter((x) => x.LocationId === 'RV09'))
+    await pop.call('DeleteCasterVideoResource', { CasterId: casterId, ResourceId: res.ResourceId });
+});
+
 test('RealTimeRecordCommand records the program (app caster): the file shows the layout', async () => {
   const rec = recApi(srv);
   const stream = /\/caster\/([0-9a-f]{32})\.flv/.exec(pgmUrl)[1];

@@ -633,7 +633,7 @@ static void test_track(void **state)
 {
     /* Clock mapping: anchored on the first frame, pulled down by earlier arrivals. */
     struct studio_clockmap cm;
-    studio_clockmap_reset(&cm);
+    studio_clockmap_reset(&cm, false);
     assert_int_equal(studio_clockmap_map(&cm, 0, 1000000), 1000000);
     assert_int_equal(studio_clockmap_map(&cm, 40000, 1050000), 1040000); /* 10 ms late: kept */
     assert_int_equal(studio_clockmap_map(&cm, 80000, 1070000), 1070000); /* early: new floor */
@@ -649,6 +649,19 @@ static void test_track(void **state)
     /* A jump of more than a second (a republish continuing old timestamps) re-anchors. */
     assert_int_equal(studio_clockmap_map(&cm, 1440000, 9000000), 9000000);
     assert_int_equal(studio_clockmap_map(&cm, 1480000, 9040000), 9040000);
+
+    /*
+     * Paced (HLS): a segment's frames all arrive at once and keep the first
+     * one's offset, so each is due at its own time; lateness still moves the
+     * mapping, and only a jump of over a second either way re-anchors it.
+     */
+    studio_clockmap_reset(&cm, true);
+    assert_int_equal(studio_clockmap_map(&cm, 0, 5000000), 5000000);
+    for (int i = 1; i < 30; i++)
+        assert_int_equal(studio_clockmap_map(&cm, i * 33333, 5001000), 5000000 + i * 33333);
+    assert_int_equal(studio_clockmap_map(&cm, 1000000, 6020000), 6000000); /* 20 ms late: kept */
+    assert_int_equal(studio_clockmap_map(&cm, 9000000, 6040000), 6040000); /* 8 s ahead: a jump */
+    assert_int_equal(studio_clockmap_map(&cm, 9500000, 6045000), 6540000);
 
     /* Pictures: the newest one due is picked, older ones are dropped. */
     struct studio_track *tr = studio_track_new(SR);
