@@ -116,7 +116,8 @@ function sampler() {
       last = f.idx;
     }
   };
-  const timer = setInterval(tick, 150);
+  // unref: a failed assertion that never reaches stop() must not keep the file alive.
+  const timer = setInterval(tick, 150).unref();
   return { seen, stop() { tick(); clearInterval(timer); return seen; } };
 }
 
@@ -191,6 +192,8 @@ test('live inputs from another server (RTMP, HTTP-FLV, HLS) and a same-server on
 });
 
 test('an HLS input plays in real time: every colour of a segment shows, in order, for as long as it lasted', async () => {
+  // The later tests expect PGM on the first test's four-input layout again.
+  const before = (await pop.call('DescribeCasterScenes', { CasterId: casterId, SceneId: pgmId })).SceneList.Scene[0].LayoutId;
   // Red, green, blue for half a second each, in one-second segments: a segment
   // arrives in one burst, and each of its colours must still show for its own half second.
   const rgb = (c) => `if(between(mod(T,1.5),${c * 0.5},${c * 0.5 + 0.499}),1,0)`;
@@ -200,6 +203,22 @@ test('an HLS input plays in real time: every colour of a segment shows, in order
   await add({ ResourceName: 'cycle hls', LocationId: 'RV09', LiveStreamUrl: `http://127.0.0.1:${remote.httpPort}/live/cycle.m3u8` });
   const layout = await quadLayout(['RV09']);
   await onPgm(layout);
+  try {
+    await hlsCycle();
+  } finally {
+    await kill(pubs.cycle);
+    delete pubs.cycle;
+    const list = (await pop.call('DescribeCasterVideoResources', { CasterId: casterId })).VideoResources.VideoResource;
+    for (const res of list.filter((x) => x.LocationId === 'RV09'))
+      await pop.call('DeleteCasterVideoResource', { CasterId: casterId, ResourceId: res.ResourceId });
+    if (before) {
+      await onPgm(before);
+      await until(['red', 'green', 'blue', 'yellow'], 30000);
+    }
+  }
+});
+
+async function hlsCycle() {
   // Green (an earlier layout may still show red there) comes only from the new input.
   await until(['green', null, null, null], 30000);
   const watched = sampler();
@@ -214,12 +233,7 @@ test('an HLS input plays in real time: every colour of a segment shows, in order
   for (let i = 1; i < runs.length; i++) assert.equal(runs[i][0], order[runs[i - 1][0]], `colours out of order: ${detail}`);
   // Half a second is 15 frames at 30 fps; a frozen or skipped segment shows as ~30 or ~0.
   for (const [c, n] of inner) assert.ok(n >= 9 && n <= 21, `${c} for ${n} frames: ${detail}`);
-  await kill(pubs.cycle);
-  delete pubs.cycle;
-  const list = (await pop.call('DescribeCasterVideoResources', { CasterId: casterId })).VideoResources.VideoResource;
-  for (const res of list.filter((x) => x.LocationId === 'RV09'))
-    await pop.call('DeleteCasterVideoResource', { CasterId: casterId, ResourceId: res.ResourceId });
-});
+}
 
 test('RealTimeRecordCommand records the program (app caster): the file shows the layout', async () => {
   const rec = recApi(srv);
