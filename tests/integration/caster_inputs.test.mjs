@@ -292,9 +292,18 @@ test('ValidChannel: leftChannel and rightChannel take one side of a stereo sourc
   const measure = async (channel) => {
     await onPgm(await quadLayout(['RV09'], [{ loc: 'RV09', channel }]));
     await until(['white', null, null, null], 10000);
-    const s = await pgm.samples(Date.now() + SETTLE_MS, 1000);
-    assert.ok(s.length > 30000, `only ${s.length} samples`);
-    return { a440: toneAmplitude(s, 440), a1000: toneAmplitude(s, 1000) };
+    // A new input's audio can start a little after its picture: a window
+    // that caught part of that start reads low, so read until two agree.
+    let prev = null;
+    for (let i = 0; i < 4; i++) {
+      const s = await pgm.samples(Date.now() + (i ? 0 : SETTLE_MS), 1000);
+      assert.ok(s.length > 30000, `only ${s.length} samples`);
+      const m = { a440: toneAmplitude(s, 440), a1000: toneAmplitude(s, 1000) };
+      const level = (x) => x.a440 + x.a1000;
+      if (prev && Math.abs(level(m) / level(prev) - 1) < 0.05) return m;
+      prev = m;
+    }
+    return prev;
   };
   const left = await measure('leftChannel');
   assert.ok(left.a440 > 3000, JSON.stringify(left));
