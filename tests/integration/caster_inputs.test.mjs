@@ -36,6 +36,8 @@ const Q = [[80, 45], [240, 45], [80, 135], [240, 135]];
 const QUADS = ['topLeft', 'topRight', 'bottomLeft', 'bottomRight'];
 
 let srv, remote, pop, casterId, pgmId, pgmUrl, pgm, tmp;
+// The first test's layout: the four live inputs, one per quadrant.
+let fourUp;
 const pubs = {};
 
 // A solid colour with a tone, published in real time.
@@ -176,7 +178,8 @@ test('live inputs from another server (RTMP, HTTP-FLV, HLS) and a same-server on
   await add({ ResourceName: 'green flv', LocationId: 'RV02', LiveStreamUrl: `http://127.0.0.1:${remote.httpPort}/live/green.flv` });
   await add({ ResourceName: 'blue hls', LocationId: 'RV03', LiveStreamUrl: `http://127.0.0.1:${remote.httpPort}/live/blue.m3u8` });
   await add({ ResourceName: 'yellow here', LocationId: 'RV04', LiveStreamUrl: `${srv.rtmp}/live/yellow` });
-  await onPgm(await quadLayout(['RV01', 'RV02', 'RV03', 'RV04']));
+  fourUp = await quadLayout(['RV01', 'RV02', 'RV03', 'RV04']);
+  await onPgm(fourUp);
   // HLS needs a few segments first.
   await until(['red', 'green', 'blue', 'yellow'], 30000);
 
@@ -192,8 +195,6 @@ test('live inputs from another server (RTMP, HTTP-FLV, HLS) and a same-server on
 });
 
 test('an HLS input plays in real time: every colour of a segment shows, in order, for as long as it lasted', async () => {
-  // The later tests expect PGM on the first test's four-input layout again.
-  const before = (await pop.call('DescribeCasterScenes', { CasterId: casterId, SceneId: pgmId })).SceneList.Scene[0].LayoutId;
   // Red, green, blue for half a second each, in one-second segments: a segment
   // arrives in one burst, and each of its colours must still show for its own half second.
   const rgb = (c) => `if(between(mod(T,1.5),${c * 0.5},${c * 0.5 + 0.499}),1,0)`;
@@ -204,38 +205,38 @@ test('an HLS input plays in real time: every colour of a segment shows, in order
   const layout = await quadLayout(['RV09']);
   await onPgm(layout);
   try {
-    await hlsCycle();
+    // Green (an earlier layout may still show red there) comes only from the new input.
+    await until(['green', null, null, null], 30000);
+    const watched = sampler();
+    await sleep(7000);
+    const seen = watched.stop();
+    const runs = runsOf(seen.map((s) => s.c[0]));
+    const detail = JSON.stringify(runs);
+    // The first and last runs are cut by the window.
+    const inner = runs.slice(1, -1);
+    assert.ok(inner.length >= 9, `too few colour changes in 7 s: ${detail}`);
+    const order = { red: 'green', green: 'blue', blue: 'red' };
+    for (let i = 1; i < runs.length; i++) assert.equal(runs[i][0], order[runs[i - 1][0]], `colours out of order: ${detail}`);
+    // Half a second is 15 frames at 30 fps; a frozen or skipped segment shows as ~30 or ~0.
+    for (const [c, n] of inner) assert.ok(n >= 9 && n <= 21, `${c} for ${n} frames: ${detail}`);
   } finally {
     await kill(pubs.cycle);
     delete pubs.cycle;
     const list = (await pop.call('DescribeCasterVideoResources', { CasterId: casterId })).VideoResources.VideoResource;
     for (const res of list.filter((x) => x.LocationId === 'RV09'))
       await pop.call('DeleteCasterVideoResource', { CasterId: casterId, ResourceId: res.ResourceId });
-    if (before) {
-      await onPgm(before);
-      await until(['red', 'green', 'blue', 'yellow'], 30000);
-    }
   }
 });
 
-async function hlsCycle() {
-  // Green (an earlier layout may still show red there) comes only from the new input.
-  await until(['green', null, null, null], 30000);
-  const watched = sampler();
-  await sleep(7000);
-  const seen = watched.stop();
-  const runs = runsOf(seen.map((s) => s.c[0]));
-  const detail = JSON.stringify(runs);
-  // The first and last runs are cut by the window.
-  const inner = runs.slice(1, -1);
-  assert.ok(inner.length >= 9, `too few colour changes in 7 s: ${detail}`);
-  const order = { red: 'green', green: 'blue', blue: 'red' };
-  for (let i = 1; i < runs.length; i++) assert.equal(runs[i][0], order[runs[i - 1][0]], `colours out of order: ${detail}`);
-  // Half a second is 15 frames at 30 fps; a frozen or skipped segment shows as ~30 or ~0.
-  for (const [c, n] of inner) assert.ok(n >= 9 && n <= 21, `${c} for ${n} frames: ${detail}`);
+// Puts PGM on the four live inputs and waits until it shows them: tests that
+// need that picture say so themselves instead of relying on the ones before.
+async function showFourUp() {
+  await onPgm(fourUp);
+  await until(['red', 'green', 'blue', 'yellow'], 30000);
 }
 
 test('RealTimeRecordCommand records the program (app caster): the file shows the layout', async () => {
+  await showFourUp();
   const rec = recApi(srv);
   const stream = /\/caster\/([0-9a-f]{32})\.flv/.exec(pgmUrl)[1];
   await rec.addConfig({ AppName: 'caster', OssBucket: 'rec', OnDemand: 7, RecordFormat: [{ Format: 'flv' }, { Format: 'mp4' }] });
@@ -255,6 +256,7 @@ test('RealTimeRecordCommand records the program (app caster): the file shows the
 });
 
 test('a remote publisher goes away: its last frame holds, then black; it comes back on its own', async () => {
+  await showFourUp();
   const tap = flvTap(pgmUrl);
   await sleep(1000);
   const watched = sampler();
